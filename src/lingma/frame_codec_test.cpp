@@ -1,0 +1,112 @@
+#include "lingma/frame_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lingma {
+namespace {
+
+std::vector<std::string> DrainAll(FrameDecoder& d) {
+  std::vector<std::string> out;
+  std::string body;
+  while (d.Next(body) == FrameDecoder::Status::kFrame) out.push_back(body);
+  return out;
+}
+
+TEST(FrameCodec, EncodesByteLength) {
+  EXPECT_EQ(EncodeFrame("{}"), "Content-Length: 2\r\n\r\n{}");
+  // "你好" is 6 UTF-8 bytes; the emoji 4.
+  EXPECT_EQ(EncodeFrame("\"你好\""), "Content-Length: 8\r\n\r\n\"你好\"");
+  EXPECT_EQ(EncodeFrame("😀"), "Content-Length: 4\r\n\r\n😀");
+}
+
+TEST(FrameCodec, DecodesCoalescedFrames) {
+  FrameDecoder d;
+  d.Feed(EncodeFrame("{\"a\":1}") + EncodeFrame("{\"b\":2}") + EncodeFrame(""));
+  EXPECT_EQ(DrainAll(d), (std::vector<std::string>{"{\"a\":1}", "{\"b\":2}", ""}));
+  EXPECT_EQ(d.buffered(), 0u);
+}
+
+TEST(FrameCodec, DecodesFramesSplitAtEveryByte) {
+  const std::string stream = EncodeFrame("{\"text\":\"你好😀\"}") + EncodeFrame("[1,2,3]");
+  FrameDecoder d;
+  std::vector<std::string> got;
+  std::string body;
+  for (char c : stream) {
+    d.Feed(std::string_view(&c, 1));
+    while (d.Next(body) == FrameDecoder::Status::kFrame) got.push_back(body);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"{\"text\":\"你好😀\"}", "[1,2,3]"}));
+}
+
+TEST(FrameCodec, AcceptsExtraHeadersAndCaseAndSpaces) {
+  FrameDecoder d;
+  d.Feed("content-length:  3 \r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\nabc");
+  EXPECT_EQ(DrainAll(d), (std::vector<std::string>{"abc"}));
+}
+
+TEST(FrameCodec, NeedsMoreUntilBodyComplete) {
+  FrameDecoder d;
+  std::string body;
+  d.Feed("Content-Length: 5\r\n\r\nab");
+  EXPECT_EQ(d.Next(body), FrameDecoder::Status::kNeedMore);
+  d.Feed("cde");
+  EXPECT_EQ(d.Next(body), FrameDecoder::Status::kFrame);
+  EXPECT_EQ(body, "abcde");
+}
+
+TEST(FrameCodec, RejectsBareJson) {
+  FrameDecoder d;
+  std::string body;
+  d.Feed("{\"jsonrpc\":\"2.0\"}\r\n\r\n");
+  EXPECT_EQ(d.Next(body), FrameDecoder::Status::kError);
+  EXPECT_FALSE(d.error().empty());
+  // Failed stays failed.
+  d.Feed(EncodeFrame("{}"));
+  EXPECT_EQ(d.Next(body), FrameDecoder::Status::kError);
+}
+
+TEST(FrameCodec, RejectsMissingOrBadLength) {
+  for (std::string bad : {"X-Foo: 1\r\n\r\n", "Content-Length: -1\r\n\r\n",
+                          "Content-Length: 12x\r\n\r\n", "Content-Length: \r\n\r\n",
+                          "Content-Length: 2\r\nContent-Length: 3\r\n\r\n"}) {
+    FrameDecoder d;
+    std::string body;
+    d.Feed(bad);
+    EXPECT_EQ(d.Next(body), FrameDecoder::Status::kError) << bad;
+  }
+}
+
+TEST(FrameCodec, EnforcesHeaderLimitWithoutTerminator) {
+  FrameDecoder d(FrameLimits{.max_header_bytes = 64, .max_body_bytes = 1024});
+  std::string body;
+  d.Feed(std::string(65, 'x'));
+  EXPECT_EQ(d.Next(body), FrameDecoder::Status::kError);
+  EXPECT_NE(d.error().find("header"), std::string::npos);
+}
+
+TEST(FrameCodec, EnforcesBodyLimitBeforeBuffering) {
+  FrameDecoder d(FrameLimits{.max_header_bytes = 64, .max_body_bytes = 10});
+  std::string body;
+  d.Feed("Content-Length: 11\r\n\r\n");
+  EXPECT_EQ(d.Next(body), FrameDecoder::Status::kError);
+  EXPECT_NE(d.error().find("limit"), std::string::npos);
+}
+
+TEST(FrameCodec, LongStreamKeepsBufferSmall) {
+  FrameDecoder d;
+  std::string body;
+  const std::string frame = EncodeFrame(std::string(100, 'a'));
+  for (int i = 0; i < 10000; ++i) {
+    d.Feed(frame.substr(0, 50));
+    EXPECT_EQ(d.Next(body), FrameDecoder::Status::kNeedMore);
+    d.Feed(frame.substr(50));
+    ASSERT_EQ(d.Next(body), FrameDecoder::Status::kFrame);
+  }
+  EXPECT_EQ(d.buffered(), 0u);
+}
+
+}  // namespace
+}  // namespace lingma
