@@ -1,0 +1,55 @@
+// JSON-RPC 2.0 message classification and building for the Lingma channel (pure, no I/O).
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lingma::rpc {
+
+enum class Kind { kRequest, kNotification, kResponse, kInvalid };
+
+struct Error {
+  std::int64_t code = 0;
+  std::string message;
+};
+
+struct Message {
+  Kind kind = Kind::kInvalid;
+  boost::json::value id;       // request/response id (int or string); null when absent
+  std::string method;          // requests and notifications
+  boost::json::value params;   // requests and notifications (null when absent)
+  boost::json::value result;   // successful responses
+  std::optional<Error> error;  // error responses
+  std::string invalid_reason;  // kInvalid: why
+};
+
+// Standard JSON-RPC error codes used by the gateway's replies.
+inline constexpr std::int64_t kParseError = -32700;
+inline constexpr std::int64_t kInvalidRequest = -32600;
+inline constexpr std::int64_t kMethodNotFound = -32601;
+inline constexpr std::int64_t kInternalError = -32603;
+
+// Never throws (except std::bad_alloc). A message with a "method" is a request (has "id") or a
+// notification (no "id") regardless of its id value: Lingma numbers its own pushes 1, 2, 3, ...
+// exactly like we number our requests, so the id alone says nothing about the direction.
+// Without "method": a response, which needs an "id" and a "result" or a non-null "error".
+// Anything else is kInvalid with a reason. For kInvalid messages, `method` and `id` are still
+// filled in when they were readable, so the caller can answer a malformed request with an error
+// instead of leaving the peer waiting.
+Message Parse(std::string_view json);
+
+// Builders return the JSON body (not framed). Lingma's Go decoder rejects absent or array params
+// for parameterless methods, so a null `params` is sent as `{}`; other values are sent as given.
+std::string Request(std::int64_t id, std::string_view method, const boost::json::value& params);
+std::string Notification(std::string_view method, const boost::json::value& params);
+std::string Result(const boost::json::value& id, const boost::json::value& result);
+std::string ErrorReply(const boost::json::value& id, std::int64_t code, std::string_view message);
+
+// The id as int64 when it is a JSON integer. Strings ("7") and floats (7.0) are not our ids: the
+// gateway only ever sends integers, so anything else cannot match a pending request.
+std::optional<std::int64_t> IntId(const boost::json::value& id);
+
+}  // namespace lingma::rpc
