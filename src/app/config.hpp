@@ -1,0 +1,92 @@
+// The gateway's settings: one table of them, loaded from defaults < .env < environment < flags.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace app {
+
+enum class LingmaMode { kSpawn, kAttach };
+
+// Every field has an environment name (noted beside it) and a flag derived from it: lowercase,
+// '_' -> '-' (LINGMA_BIN <-> --lingma-bin). The table in config.cpp is the single source of the
+// names, defaults and help texts.
+struct Config {
+  // HTTP
+  std::string host = "127.0.0.1";     // HOST
+  int port = 8000;                    // PORT (0 = any free port; the gateway logs the one it got)
+  std::vector<std::string> api_keys;  // API_KEYS, comma-separated, trimmed, empty items dropped
+  std::string log_level = "info";     // LOG_LEVEL: debug|info|warn|error
+  // Lingma
+  LingmaMode lingma_mode = LingmaMode::kSpawn;  // LINGMA_MODE: spawn | attach
+  std::string lingma_bin;  // LINGMA_BIN: empty = search the standard install locations
+  // LINGMA_WORK_DIR: LoadConfig fills in "$HOME/.cache/lingma-gateway" (no HOME:
+  // /tmp/lingma-gateway-<uid>) when it is not set; instance N uses <work_dir>/inst-N.
+  std::string work_dir;
+  // LINGMA_SOCKET_PORT: spawn: first WebSocket port (instance N uses port+N), 0 = pick free ports;
+  // attach: the port of the running Lingma (0 = read .info/.info.json from work_dir).
+  int socket_port = 0;
+  int pool_size = 1;                                    // LINGMA_POOL_SIZE (1..64)
+  std::chrono::milliseconds startup_timeout{30000};     // LINGMA_STARTUP_TIMEOUT seconds
+  std::chrono::milliseconds rpc_timeout{10000};         // LINGMA_RPC_TIMEOUT seconds
+  std::chrono::milliseconds chat_idle_timeout{120000};  // LINGMA_CHAT_IDLE_TIMEOUT seconds
+  std::chrono::milliseconds heartbeat_interval{30000};  // LINGMA_HEARTBEAT_INTERVAL s (0 = off)
+  std::chrono::milliseconds reconnect_initial{200};     // LINGMA_RECONNECT_INITIAL_MS
+  std::chrono::milliseconds reconnect_max{10000};       // LINGMA_RECONNECT_MAX_MS
+  std::string default_model = "auto";                   // DEFAULT_MODEL
+  std::string default_ask_mode = "chat";                // DEFAULT_ASK_MODE (agent is refused)
+  bool simulator = false;         // SIMULATOR / --simulator: run lingma-sim instead of Lingma
+  std::string simulator_bin;      // LINGMA_SIM_BIN: empty = next to the gateway executable
+  std::string env_file = ".env";  // ENV_FILE / --env-file ("" = none); env or flags only
+};
+
+struct LoadResult {
+  Config config;
+  bool show_help = false;     // --help / -h
+  bool show_version = false;  // --version / -V
+  // Things worth telling the operator that do not stop the start: unknown keys in .env, a
+  // setting that has no effect where it was written, an exposed address without API keys.
+  std::vector<std::string> warnings;
+};
+
+// Names the setting, where its value came from (flag / environment / .env line N) and what is
+// wrong with it.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Returns the file's text, or nullopt when it does not exist.
+using ReadFileFn = std::function<std::optional<std::string>(const std::string& path)>;
+
+// env: the process environment as a map (tests pass their own). read_file: injectable for tests;
+// ReadTextFile is the real one. When --help or --version is given, the returned config holds the
+// defaults and nothing else is read or checked. Throws ConfigError.
+LoadResult LoadConfig(int argc, const char* const* argv,
+                      const std::map<std::string, std::string>& env, const ReadFileFn& read_file);
+
+// Usage plus every setting, grouped, with its flag, environment name, default and help.
+std::string HelpText(std::string_view program);
+
+// The text of .env.example: every setting commented out with its default and help.
+std::string EnvExample();
+
+// The process environment ("KEY=VALUE" strings) as a map; the first of duplicate keys wins, as
+// with getenv.
+std::map<std::string, std::string> EnvironmentMap(char** environ);
+
+// The real file reader for LoadConfig: nullopt when the file does not exist; ConfigError when it
+// exists but cannot be read.
+std::optional<std::string> ReadTextFile(const std::string& path);
+
+// One (ENV_NAME, value) pair per setting for the start-up log; API keys appear as a count only.
+std::vector<std::pair<std::string, std::string>> Describe(const Config& config);
+
+}  // namespace app

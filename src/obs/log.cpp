@@ -1,0 +1,267 @@
+// The JSON-lines logger: formatting of lines, JSON string escaping, the stderr sink.
+#include "obs/log.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <type_traits>
+#include <utility>
+
+namespace obs {
+namespace {
+
+constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+constexpr std::size_t kInitialLineCapacity = 512;
+// A line buffer grown beyond this by one huge line is released instead of kept.
+constexpr std::size_t kMaxKeptLineCapacity = std::size_t{64} * 1024;
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+// Length of the valid UTF-8 sequence at the start of `s`, or, when it is invalid, minus the
+// length of its maximal subpart (the bytes that one U+FFFD replaces). `s` is non-empty and
+// s[0] >= 0x80.
+int Utf8SequenceLength(std::string_view s) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = byte(0);
+  int length = 0;
+  // Allowed range of the second byte; it excludes overlong forms, surrogates and code points
+  // above U+10FFFF (Unicode table 3-7).
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return -1;  // a continuation byte without a lead, C0/C1 (always overlong) or F5..FF
+  }
+  for (int i = 1; i < length; ++i) {
+    if (static_cast<std::size_t>(i) >= s.size()) return -i;  // truncated at the end
+    const unsigned char b = byte(static_cast<std::size_t>(i));
+    const unsigned char lo = i == 1 ? low : 0x80;
+    const unsigned char hi = i == 1 ? high : 0xBF;
+    if (b < lo || b > hi) return -i;
+  }
+  return length;
+}
+
+void AppendDouble(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";  // JSON has no NaN or infinity
+    return;
+  }
+  std::array<char, 32> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  out.append(buffer.data(), result.ptr);
+}
+
+template <typename Integer>
+void AppendInteger(std::string& out, Integer value) {
+  std::array<char, 24> buffer{};
+  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  out.append(buffer.data(), result.ptr);
+}
+
+void AppendTwoDigits(std::string& out, unsigned value) {
+  out += static_cast<char>('0' + value / 10 % 10);
+  out += static_cast<char>('0' + value % 10);
+}
+
+void AppendValue(std::string& out, const Field::Value& value) {
+  std::visit(
+      [&out](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, std::uint64_t>) {
+          AppendInteger(out, v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          AppendDouble(out, v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, std::string_view>) {
+          AppendJsonString(out, v);
+        } else {
+          out += "null";
+        }
+      },
+      value);
+}
+
+void WriteAllToStderr(std::string_view line) {
+  // One write(2) per line keeps lines whole; the loop only matters for the rare partial write
+  // (a full pipe, a signal), where finishing the line beats dropping it.
+  const char* data = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t written = ::write(STDERR_FILENO, data, left);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return;  // nowhere left to report a logging failure
+    }
+    data += written;
+    left -= static_cast<std::size_t>(written);
+  }
+}
+
+}  // namespace
+
+std::optional<Level> ParseLevel(std::string_view text) {
+  for (Level level : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
+    if (EqualsIgnoreCase(text, LevelName(level))) return level;
+  }
+  return std::nullopt;
+}
+
+std::string_view LevelName(Level level) {
+  switch (level) {
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // Copy the longest run that needs no escaping in one append.
+    std::size_t run = i;
+    while (run < text.size()) {
+      const auto c = static_cast<unsigned char>(text[run]);
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+      ++run;
+    }
+    out.append(text.data() + i, run - i);
+    i = run;
+    if (i >= text.size()) break;
+
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const int length = Utf8SequenceLength(text.substr(i));
+      if (length > 0) {
+        out.append(text.data() + i, static_cast<std::size_t>(length));
+        i += static_cast<std::size_t>(length);
+      } else {
+        out += kReplacementChar;
+        i += static_cast<std::size_t>(-length);
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+        break;
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void AppendTimestamp(std::string& out, std::chrono::system_clock::time_point time) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(time);
+  const auto day = floor<days>(ms);
+  const year_month_day date{day};
+  const hh_mm_ss clock{ms - day};
+
+  const int year = static_cast<int>(date.year());
+  if (year < 0) out += '-';
+  const unsigned abs_year = static_cast<unsigned>(year < 0 ? -year : year);
+  AppendTwoDigits(out, abs_year / 100);
+  AppendTwoDigits(out, abs_year % 100);
+  out += '-';
+  AppendTwoDigits(out, static_cast<unsigned>(date.month()));
+  out += '-';
+  AppendTwoDigits(out, static_cast<unsigned>(date.day()));
+  out += 'T';
+  AppendTwoDigits(out, static_cast<unsigned>(clock.hours().count()));
+  out += ':';
+  AppendTwoDigits(out, static_cast<unsigned>(clock.minutes().count()));
+  out += ':';
+  AppendTwoDigits(out, static_cast<unsigned>(clock.seconds().count()));
+  out += '.';
+  const auto millis = static_cast<unsigned>(clock.subseconds().count());
+  out += static_cast<char>('0' + millis / 100);
+  AppendTwoDigits(out, millis % 100);
+  out += 'Z';
+}
+
+Logger::Logger(Level level, Sink sink, Clock clock)
+    : level_(level), sink_(std::move(sink)), clock_(std::move(clock)) {
+  if (!clock_) clock_ = [] { return std::chrono::system_clock::now(); };
+  line_.reserve(kInitialLineCapacity);
+}
+
+Logger Logger::Stderr(Level level) { return Logger(level, WriteAllToStderr); }
+
+void Logger::Log(Level level, std::string_view event, std::initializer_list<Field> fields) {
+  if (!Enabled(level) || !sink_) return;
+  line_.clear();
+  line_ += "{\"ts\":\"";
+  AppendTimestamp(line_, clock_());
+  line_ += "\",\"level\":\"";
+  line_ += LevelName(level);
+  line_ += "\",\"event\":";
+  AppendJsonString(line_, event);
+  for (const Field& field : fields) {
+    line_ += ',';
+    AppendJsonString(line_, field.key);
+    line_ += ':';
+    AppendValue(line_, field.value);
+  }
+  line_ += "}\n";
+  sink_(line_);
+  // A single huge line (a dumped request body) must not pin its buffer for the process lifetime.
+  if (line_.capacity() > kMaxKeptLineCapacity) {
+    line_ = std::string();
+    line_.reserve(kInitialLineCapacity);
+  }
+}
+
+}  // namespace obs
