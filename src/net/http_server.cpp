@@ -1,0 +1,190 @@
+// Beast-based HttpServer; see http_server.hpp.
+#include "net/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <unordered_set>
+
+namespace net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view HttpRequest::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+HttpResponse PlainError(int status, std::string_view message) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::string("{\"error\":{\"message\":\"") + std::string(message) +
+           "\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
+  return r;
+}
+
+class BeastHttpServer final : public HttpServer {
+ public:
+  BeastHttpServer(asio::any_io_executor executor, HttpServerOptions options, HttpHandler handler)
+      : executor_(executor),
+        acceptor_(executor),
+        options_(std::move(options)),
+        handler_(std::move(handler)),
+        alive_(std::make_shared<bool>(true)) {}
+
+  ~BeastHttpServer() override {
+    *alive_ = false;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  }
+
+  void Listen() {
+    tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(executor_, AcceptLoop(), asio::detached);
+  }
+
+  std::uint16_t port() const override { return port_; }
+
+  void StopAccepting() override {
+    stopping_ = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    for (auto* stream : idle_) stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  std::size_t open_connections() const override { return connections_; }
+
+ private:
+  asio::awaitable<void> AcceptLoop() {
+    auto alive = alive_;
+    while (*alive && acceptor_.is_open()) {
+      auto [ec, socket] = co_await acceptor_.async_accept(kUseTuple);
+      if (!*alive || stopping_) break;
+      if (ec) {
+        if (ec == asio::error::operation_aborted) break;
+        continue;  // e.g. EMFILE: keep serving the connections we have
+      }
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      asio::co_spawn(executor_, Serve(beast::tcp_stream(std::move(socket)), alive),
+                     asio::detached);
+    }
+  }
+
+  asio::awaitable<void> Serve(beast::tcp_stream stream, std::shared_ptr<bool> alive) {
+    ++connections_;
+    beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    const std::string peer = stream.socket().remote_endpoint(ec).address().to_string();
+    bool first = true;
+    while (*alive && !stopping_) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(options_.max_body_bytes);
+      parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      // Waiting for the next request on a kept-alive connection is "idle"; Stop closes it.
+      stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
+      idle_.insert(&stream);
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      if (!*alive) co_return;
+      idle_.erase(&stream);
+      first = false;
+      HttpResponse response;
+      bool keep_alive = false;
+      if (hec) {
+        if (hec == http::error::header_limit) {
+          response = PlainError(431, "request headers too large");
+        } else if (hec == http::error::end_of_stream || hec == beast::error::timeout ||
+                   hec == asio::error::operation_aborted || hec == asio::error::connection_reset ||
+                   hec == asio::error::eof) {
+          break;
+        } else {
+          response = PlainError(400, "malformed HTTP request");
+        }
+      } else {
+        stream.expires_after(options_.read_timeout);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+        if (!*alive) co_return;
+        if (bec == http::error::body_limit) {
+          response = PlainError(413, "request body too large");
+        } else if (bec) {
+          if (bec == beast::error::timeout || bec == http::error::end_of_stream) break;
+          response = PlainError(400, "malformed HTTP request body");
+        } else {
+          auto& msg = parser.get();
+          HttpRequest request;
+          request.method = std::string(msg.method_string());
+          request.target = std::string(msg.target());
+          request.path = request.target.substr(0, request.target.find('?'));
+          for (const auto& field : msg) {
+            request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+          }
+          request.body = std::move(msg.body());
+          request.peer = peer;
+          keep_alive = msg.keep_alive();
+          stream.expires_never();  // the handler owns its own deadlines
+          response = co_await handler_(request);
+          if (!*alive) co_return;
+        }
+      }
+      http::response<http::string_body> out{static_cast<http::status>(response.status), 11};
+      out.set(http::field::server, "lingma-gateway/" LGW_VERSION);
+      out.set(http::field::content_type, response.content_type);
+      for (auto& [k, v] : response.headers) out.set(k, v);
+      out.body() = std::move(response.body);
+      out.keep_alive(keep_alive && !stopping_);
+      out.prepare_payload();
+      stream.expires_after(options_.write_timeout);
+      auto [wec, wn] = co_await http::async_write(stream, out, kUseTuple);
+      if (wec || !out.keep_alive()) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (*alive) --connections_;
+  }
+
+  asio::any_io_executor executor_;
+  tcp::acceptor acceptor_;
+  HttpServerOptions options_;
+  HttpHandler handler_;
+  std::shared_ptr<bool> alive_;
+  std::unordered_set<beast::tcp_stream*> idle_;
+  std::uint16_t port_ = 0;
+  std::size_t connections_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpServer> HttpServer::Start(asio::any_io_executor executor,
+                                              HttpServerOptions options, HttpHandler handler) {
+  auto server = std::make_unique<BeastHttpServer>(executor, std::move(options), std::move(handler));
+  server->Listen();
+  return server;
+}
+
+}  // namespace net

@@ -1,0 +1,58 @@
+// The HTTP/1.1 server: accepts connections, parses requests with limits and deadlines, and hands
+// each request to one handler coroutine. Beast stays inside http_server.cpp.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace net {
+
+struct HttpRequest {
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // path and query, as sent
+  std::string path;     // target without the query
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string peer;     // remote address
+  // First value of a header (name in lower case), or "" when absent.
+  std::string_view Header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0 = any free port
+  std::size_t max_body_bytes = 16 * 1024 * 1024;
+  std::size_t max_header_bytes = 64 * 1024;
+  std::chrono::milliseconds read_timeout{30000};   // a whole request, headers and body
+  std::chrono::milliseconds idle_timeout{75000};   // keep-alive between requests
+  std::chrono::milliseconds write_timeout{30000};
+};
+
+class HttpServer {
+ public:
+  virtual ~HttpServer() = default;
+  // Binds and starts accepting. Throws on bind failure (start-up error).
+  static std::unique_ptr<HttpServer> Start(boost::asio::any_io_executor executor,
+                                           HttpServerOptions options, HttpHandler handler);
+  virtual std::uint16_t port() const = 0;
+  // Stops accepting and closes idle connections; requests in progress finish.
+  virtual void StopAccepting() = 0;
+  virtual std::size_t open_connections() const = 0;
+};
+
+}  // namespace net

@@ -1,0 +1,46 @@
+// A WebSocket client connection to a local Lingma process: text messages in, a coalescing
+// write queue out. Beast stays inside ws_client.cpp.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace net {
+
+class WsConnection {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 0;
+    std::chrono::milliseconds timeout{5000};  // TCP connect + WebSocket handshake
+    std::size_t max_message_bytes = 64 * 1024 * 1024;
+    std::size_t max_outbox_bytes = 64 * 1024 * 1024;
+  };
+
+  // Connects and completes the WebSocket handshake; on success a writer coroutine runs until
+  // Close() or the connection fails.
+  static boost::asio::awaitable<std::shared_ptr<WsConnection>> Connect(
+      boost::asio::any_io_executor executor, Options options, boost::system::error_code& ec);
+
+  virtual ~WsConnection() = default;
+
+  // Queues bytes to be sent. Everything queued before the writer runs is sent as one WebSocket
+  // text message (LSP frames may share a message). False if closed or the outbox is over its
+  // limit (the peer stopped reading); the connection is then closed.
+  virtual bool Send(std::string_view bytes) = 0;
+
+  // Reads one WebSocket message into `message` (replacing its content).
+  virtual boost::asio::awaitable<boost::system::error_code> Read(std::string& message) = 0;
+
+  // Closes the socket; pending reads and writes complete with an error.
+  virtual void Close() = 0;
+  virtual bool is_open() const = 0;
+};
+
+}  // namespace net
