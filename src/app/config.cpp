@@ -173,6 +173,28 @@ constexpr Setting kSettings[] = {
          },
      .format = [](const Config& c) { return c.log_level; }},
 
+    {.key = "MAX_BODY_BYTES",
+     .group = kGroupHttp,
+     .metavar = "BYTES",
+     .help = "Largest request body accepted; larger ones get 413.",
+     .apply =
+         [](Config& c, const Input& in) {
+           c.max_body_bytes = static_cast<std::size_t>(in.Integer(1024, 1024LL * 1024 * 1024));
+         },
+     .format = [](const Config& c) { return std::to_string(c.max_body_bytes); }},
+    {.key = "CORS_ALLOW_ORIGINS",
+     .group = kGroupHttp,
+     .metavar = "ORIGINS",
+     .help = "Comma-separated origins browser clients may call from; * = any; empty = no CORS.",
+     .apply = [](Config& c, const Input& in) { c.cors_allow_origins = SplitList(in.text); },
+     .format = [](const Config& c) { return Join(c.cors_allow_origins, ","); }},
+    {.key = "SSE_KEEPALIVE_INTERVAL",
+     .group = kGroupHttp,
+     .metavar = "SECONDS",
+     .help = "Keep-alive comment on a stream after this much silence from Lingma; 0 = off.",
+     .apply = [](Config& c, const Input& in) { c.sse_keepalive_interval = in.Seconds(true); },
+     .format = [](const Config& c) { return FormatMillisAsSeconds(c.sse_keepalive_interval); }},
+
     {.key = "LINGMA_MODE",
      .group = kGroupLingma,
      .metavar = "MODE",

@@ -24,6 +24,11 @@ struct Config {
   int port = 8000;                    // PORT (0 = any free port; the gateway logs the one it got)
   std::vector<std::string> api_keys;  // API_KEYS, comma-separated, trimmed, empty items dropped
   std::string log_level = "info";     // LOG_LEVEL: debug|info|warn|error
+  std::size_t max_body_bytes = 16 * 1024 * 1024;  // MAX_BODY_BYTES: larger request bodies get 413
+  // CORS_ALLOW_ORIGINS: comma-separated origins browsers may call from; "*" = any; empty = no CORS.
+  std::vector<std::string> cors_allow_origins;
+  // SSE_KEEPALIVE_INTERVAL seconds: comment lines on a stream while Lingma is silent (0 = off).
+  std::chrono::milliseconds sse_keepalive_interval{15000};
   // Lingma
   LingmaMode lingma_mode = LingmaMode::kSpawn;  // LINGMA_MODE: spawn | attach
   std::string lingma_bin;  // LINGMA_BIN: empty = search the standard install locations

@@ -44,6 +44,83 @@ HttpResponse PlainError(int status, std::string_view message) {
   return r;
 }
 
+// Streams a chunked response on the connection's socket and watches for the client leaving.
+class ChunkedStream final : public ResponseStream {
+ public:
+  ChunkedStream(beast::tcp_stream& stream, std::chrono::milliseconds write_timeout, bool keep_alive)
+      : stream_(stream), write_timeout_(write_timeout), keep_alive_(keep_alive),
+        gone_(std::make_shared<Gone>()) {}
+
+  ~ChunkedStream() override { gone_->stream_alive = false; }
+
+  asio::awaitable<bool> Begin(int status,
+                              const std::vector<std::pair<std::string, std::string>>& headers,
+                              std::string_view content_type) override {
+    http::response<http::empty_body> head{static_cast<http::status>(status), 11};
+    head.set(http::field::server, "lingma-gateway/" LGW_VERSION);
+    head.set(http::field::content_type, content_type);
+    for (auto& [k, v] : headers) head.set(k, v);
+    head.chunked(true);
+    head.keep_alive(keep_alive_);
+    http::response_serializer<http::empty_body> serializer(head);
+    stream_.expires_after(write_timeout_);
+    auto [ec, n] = co_await http::async_write_header(stream_, serializer, kUseTuple);
+    begun_ = true;
+    if (ec) {
+      failed_ = true;
+      co_return false;
+    }
+    WatchForClose();
+    co_return true;
+  }
+
+  asio::awaitable<bool> Write(std::string_view data) override {
+    if (failed_ || gone_->gone || data.empty()) co_return !failed_ && !gone_->gone;
+    stream_.expires_after(write_timeout_);
+    auto [ec, n] = co_await asio::async_write(
+        stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())), kUseTuple);
+    if (ec) failed_ = true;
+    co_return !ec;
+  }
+
+  asio::awaitable<void> End() override {
+    if (failed_ || gone_->gone) co_return;
+    stream_.expires_after(write_timeout_);
+    auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kUseTuple);
+    if (ec) failed_ = true;
+  }
+
+  bool begun() const override { return begun_; }
+  bool client_gone() const override { return gone_->gone || failed_; }
+  bool failed() const { return failed_ || gone_->gone; }
+  void OnClientGone(std::function<void()> on_close) override { gone_->on_close = std::move(on_close); }
+
+ private:
+  struct Gone {
+    bool gone = false;
+    bool stream_alive = true;
+    std::function<void()> on_close;
+  };
+
+  // A streaming client sends nothing more; the socket becoming readable means it closed (or
+  // pipelined garbage, which ends the stream just the same).
+  void WatchForClose() {
+    auto gone = gone_;
+    stream_.socket().async_wait(tcp::socket::wait_read, [gone](boost::system::error_code ec) {
+      if (!gone->stream_alive) return;
+      gone->gone = true;
+      if (gone->on_close) gone->on_close();
+    });
+  }
+
+  beast::tcp_stream& stream_;
+  std::chrono::milliseconds write_timeout_;
+  bool keep_alive_;
+  std::shared_ptr<Gone> gone_;
+  bool begun_ = false;
+  bool failed_ = false;
+};
+
 class BeastHttpServer final : public HttpServer {
  public:
   BeastHttpServer(asio::any_io_executor executor, HttpServerOptions options, HttpHandler handler)
@@ -148,8 +225,11 @@ class BeastHttpServer final : public HttpServer {
           request.peer = peer;
           keep_alive = msg.keep_alive();
           stream.expires_never();  // the handler owns its own deadlines
-          response = co_await handler_(request);
+          // A streamed response ends its connection: the close watcher has a read pending.
+          ChunkedStream chunked(stream, options_.write_timeout, false);
+          response = co_await handler_(request, chunked);
           if (!*alive) co_return;
+          if (chunked.begun()) break;
         }
       }
       http::response<http::string_body> out{static_cast<http::status>(response.status), 11};

@@ -31,7 +31,28 @@ struct HttpResponse {
   std::string content_type = "application/json";
 };
 
-using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&)>;
+// Lets a handler stream its response (Server-Sent Events) instead of returning it whole.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Sends the status line and headers; the body follows in chunks (chunked transfer encoding).
+  virtual boost::asio::awaitable<bool> Begin(
+      int status, const std::vector<std::pair<std::string, std::string>>& headers,
+      std::string_view content_type) = 0;
+  // Sends one chunk; false when the client is gone or too slow (write deadline).
+  virtual boost::asio::awaitable<bool> Write(std::string_view data) = 0;
+  // Ends the body. The connection may then serve the next request.
+  virtual boost::asio::awaitable<void> End() = 0;
+  virtual bool begun() const = 0;
+  // True once the client closed its side; `on_close` (if set) runs when that is noticed while
+  // the handler is between writes, so an upstream turn can be stopped at once.
+  virtual bool client_gone() const = 0;
+  virtual void OnClientGone(std::function<void()> on_close) = 0;
+};
+
+// Returns the whole response, or streams it through `stream` (then the returned value is ignored).
+using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&,
+                                                                       ResponseStream& stream)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

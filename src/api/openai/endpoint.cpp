@@ -1,0 +1,234 @@
+// OpenAI routes; see endpoint.hpp.
+#include "api/openai/endpoint.hpp"
+
+#include <ctime>
+#include <random>
+
+#include "api/openai/chat_response.hpp"
+#include "api/openai/errors.hpp"
+#include "api/openai/models.hpp"
+#include "chat/usage.hpp"
+#include "obs/log.hpp"
+
+namespace api::openai {
+namespace asio = boost::asio;
+
+namespace {
+
+// /v1/models says nothing true about when a model appeared; a fixed epoch keeps bodies stable.
+constexpr std::int64_t kModelsCreated = 1735689600;  // 2025-01-01T00:00:00Z
+
+std::string NewCompletionId() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 random(std::random_device{}());
+  std::string id = "chatcmpl-";
+  for (int i = 0; i < 24; ++i) id.push_back(kAlphabet[random() % (sizeof kAlphabet - 1)]);
+  return id;
+}
+
+ApiError FromFailure(const chat::Failure& failure) {
+  ApiError error;
+  error.http_status = failure.http_status;
+  error.message = failure.message;
+  error.type = failure.type;
+  error.code = failure.code;
+  return error;
+}
+
+std::vector<UpstreamModel> Upstream(const std::vector<lingma::ModelInfo>& models) {
+  std::vector<UpstreamModel> out;
+  for (const auto& m : models) out.emplace_back(m.key, m.display_name, m.reasoning, m.vision);
+  return out;
+}
+
+ApiError NoModels() {
+  ApiError e;
+  e.http_status = 503;
+  e.type = "service_unavailable";
+  e.code = "lingma_unavailable";
+  e.message =
+      "The model list is not available: no Lingma instance is ready and logged in. GET /ready "
+      "shows why.";
+  return e;
+}
+
+// Collects a non-stream answer.
+class CollectingSink final : public relay::AnswerSink {
+ public:
+  asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) override {
+    if (auto* d = std::get_if<chat::ContentDelta>(&event)) content += d->text;
+    if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) reasoning += r->text;
+    if (auto* f = std::get_if<chat::Finish>(&event)) finish = *f;
+    if (auto* f = std::get_if<chat::Failure>(&event)) failure = *f;
+    co_return true;
+  }
+  asio::awaitable<bool> OnSilence() override { co_return true; }
+  bool client_gone() const override { return false; }
+
+  std::string content, reasoning;
+  std::optional<chat::Finish> finish;
+  std::optional<chat::Failure> failure;
+};
+
+// Streams an answer as OpenAI chunks. Headers go out with the first event, so a failure that
+// happens before anything was produced is still a plain HTTP error with the right status.
+class SseSink final : public relay::AnswerSink {
+ public:
+  SseSink(net::ResponseStream& stream, ResponseMeta meta, bool include_usage, const Headers& headers)
+      : stream_(stream), meta_(std::move(meta)), include_usage_(include_usage), headers_(headers) {}
+
+  asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) override {
+    if (auto* failure = std::get_if<chat::Failure>(&event)) {
+      if (!stream_.begun()) {
+        early_failure = *failure;
+        co_return false;
+      }
+      buffer_.clear();
+      AppendErrorEvent(buffer_, FromFailure(*failure));
+      co_await stream_.Write(buffer_);
+      co_await stream_.End();
+      co_return false;
+    }
+    if (!co_await EnsureBegun()) co_return false;
+    if (auto* d = std::get_if<chat::ContentDelta>(&event)) {
+      AppendContentChunk(buffer_, meta_, d->text);
+      completion_ += d->text;
+    } else if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) {
+      AppendReasoningChunk(buffer_, meta_, r->text);
+      reasoning_ += r->text;
+    } else if (auto* f = std::get_if<chat::Finish>(&event)) {
+      AppendFinishChunk(buffer_, meta_, f->finish_reason);
+      if (include_usage_) {
+        AppendUsageChunk(buffer_, meta_, f->usage, chat::EstimateTokens(reasoning_));
+      }
+      AppendDone(buffer_);
+      const bool ok = co_await Flush();
+      co_await stream_.End();
+      co_return ok;
+    }
+    co_return co_await Flush();
+  }
+
+  asio::awaitable<bool> OnSilence() override {
+    if (!co_await EnsureBegun()) co_return false;
+    AppendKeepAlive(buffer_);
+    co_return co_await Flush();
+  }
+
+  bool client_gone() const override { return stream_.client_gone(); }
+
+  std::optional<chat::Failure> early_failure;
+
+ private:
+  asio::awaitable<bool> EnsureBegun() {
+    if (stream_.begun()) co_return !stream_.client_gone();
+    Headers headers = headers_;
+    headers.emplace_back("Cache-Control", "no-cache");
+    headers.emplace_back("X-Accel-Buffering", "no");
+    if (!co_await stream_.Begin(200, headers, "text/event-stream")) co_return false;
+    buffer_.clear();
+    AppendRoleChunk(buffer_, meta_);
+    co_return true;
+  }
+
+  asio::awaitable<bool> Flush() {
+    const bool ok = co_await stream_.Write(buffer_);
+    buffer_.clear();
+    co_return ok;
+  }
+
+  net::ResponseStream& stream_;
+  ResponseMeta meta_;
+  bool include_usage_;
+  const Headers& headers_;
+  std::string buffer_;
+  std::string completion_, reasoning_;
+};
+
+}  // namespace
+
+net::HttpResponse ErrorResponse(const ApiError& error) {
+  net::HttpResponse response;
+  response.status = error.http_status;
+  response.body = RenderError(error);
+  if (error.http_status == 503 || error.http_status == 429) {
+    response.headers.emplace_back("Retry-After", error.http_status == 503 ? "2" : "1");
+  }
+  return response;
+}
+
+asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& context,
+                                                         const net::HttpRequest& request,
+                                                         net::ResponseStream& stream,
+                                                         const Headers& headers) {
+  auto parsed = ParseChatRequest(request.body, context.limits);
+  if (auto* error = std::get_if<ApiError>(&parsed)) co_return ErrorResponse(*error);
+  auto& chat_request = std::get<chat::ChatRequest>(parsed);
+  chat_request.hints.session_header = std::string(request.Header("x-claude-code-session-id"));
+  chat_request.hints.agent_header = std::string(request.Header("x-claude-code-agent-id"));
+
+  auto models = co_await context.catalog.Models();
+  if (!models) {
+    // Nothing answers: say why (not logged in, starting, failed) rather than "no models".
+    co_return ErrorResponse(FromFailure(context.relay.Unavailable()));
+  }
+  const auto entries = BuildModelEntries(Upstream(*models));
+  auto model_key = ResolveModel(entries, chat_request.model, context.default_model);
+  if (!model_key) co_return ErrorResponse(ModelNotFound(chat_request.model));
+
+  ResponseMeta meta;
+  meta.id = NewCompletionId();
+  meta.created = static_cast<std::int64_t>(std::time(nullptr));
+  meta.model = chat_request.model.empty() ? context.default_model : chat_request.model;
+  meta.usage_field = chat_request.stream && chat_request.include_usage;
+
+  std::string upstream_model = std::move(*model_key);
+  if (chat_request.stream) {
+    SseSink sink(stream, meta, chat_request.include_usage, headers);
+    auto report = co_await context.relay.Run(chat_request, upstream_model, sink);
+    (void)report;
+    if (sink.early_failure) co_return ErrorResponse(FromFailure(*sink.early_failure));
+    co_return net::HttpResponse{};  // streamed
+  }
+
+  CollectingSink sink;
+  auto report = co_await context.relay.Run(chat_request, upstream_model, sink);
+  (void)report;
+  if (sink.failure) co_return ErrorResponse(FromFailure(*sink.failure));
+  if (!sink.finish) {
+    co_return ErrorResponse(
+        ApiError{502, "the turn ended without an answer", "upstream_error", "", "upstream_error"});
+  }
+  net::HttpResponse response;
+  response.body = RenderCompletion(meta, sink.content, sink.reasoning, sink.finish->finish_reason,
+                                   sink.finish->usage, chat::EstimateTokens(sink.reasoning));
+  co_return response;
+}
+
+asio::awaitable<net::HttpResponse> HandleModels(EndpointContext& context,
+                                                const net::HttpRequest& request) {
+  auto models = co_await context.catalog.Models();
+  if (!models) co_return ErrorResponse(NoModels());
+  const auto entries = BuildModelEntries(Upstream(*models));
+  constexpr std::string_view kPrefix = "/v1/models/";
+  net::HttpResponse response;
+  if (request.path.size() > kPrefix.size() && request.path.starts_with(kPrefix)) {
+    const std::string id = request.path.substr(kPrefix.size());
+    for (const auto& entry : entries) {
+      if (entry.id.size() == id.size() &&
+          std::equal(id.begin(), id.end(), entry.id.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+          })) {
+        response.body = RenderModel(entry, kModelsCreated);
+        co_return response;
+      }
+    }
+    co_return ErrorResponse(ModelNotFound(id));
+  }
+  response.body = RenderModelList(entries, kModelsCreated);
+  co_return response;
+}
+
+}  // namespace api::openai

@@ -1,0 +1,44 @@
+// The OpenAI HTTP routes: POST /v1/chat/completions (JSON or SSE) and GET /v1/models[/{id}].
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/openai/chat_request.hpp"
+#include "net/http_server.hpp"
+#include "relay/chat_relay.hpp"
+#include "relay/model_catalog.hpp"
+
+namespace obs {
+class Logger;
+}
+
+namespace api::openai {
+
+struct EndpointContext {
+  relay::ChatRelay& relay;
+  relay::ModelCatalog& catalog;
+  obs::Logger& logger;
+  std::string default_model;
+  ParseLimits limits;
+};
+
+// Headers every response of this request carries (request id, CORS), set by the router.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+boost::asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& context,
+                                                                const net::HttpRequest& request,
+                                                                net::ResponseStream& stream,
+                                                                const Headers& headers);
+
+// GET /v1/models and GET /v1/models/{id}.
+boost::asio::awaitable<net::HttpResponse> HandleModels(EndpointContext& context,
+                                                       const net::HttpRequest& request);
+
+// An ApiError as an HTTP response (adds Retry-After to 503 and 429).
+net::HttpResponse ErrorResponse(const ApiError& error);
+
+}  // namespace api::openai

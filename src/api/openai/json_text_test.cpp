@@ -1,0 +1,112 @@
+// Tests for JSON string escaping and UTF-8 repair.
+#include "api/openai/json_text.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <limits>
+#include <random>
+
+namespace api::openai {
+namespace {
+
+namespace json = boost::json;
+
+std::string Escaped(std::string_view text) {
+  std::string out;
+  AppendJsonString(out, text);
+  return out;
+}
+
+// The text a JSON parser reads back from the escaped form.
+std::string RoundTrip(std::string_view text) {
+  const json::value v = json::parse(Escaped(text));
+  return std::string(v.as_string());
+}
+
+TEST(OpenAiJsonText, PlainAsciiIsQuotedOnly) {
+  EXPECT_EQ(Escaped("hello world"), "\"hello world\"");
+  EXPECT_EQ(Escaped(""), "\"\"");
+}
+
+TEST(OpenAiJsonText, EscapesQuotesBackslashesAndShortForms) {
+  EXPECT_EQ(Escaped(R"(say "hi" \ there)"), R"("say \"hi\" \\ there")");
+  EXPECT_EQ(Escaped("a\nb\rc\td\be\ff"), R"("a\nb\rc\td\be\ff")");
+}
+
+TEST(OpenAiJsonText, EscapesOtherControlCharactersAsUnicode) {
+  EXPECT_EQ(Escaped(std::string_view("\x00\x01\x1f", 3)), R"("\u0000\u0001\u001f")");
+  // DEL and '/' need no escaping in JSON and are left alone.
+  EXPECT_EQ(Escaped("\x7f/"), "\"\x7f/\"");
+}
+
+TEST(OpenAiJsonText, KeepsCjkAndEmojiAsRawUtf8) {
+  EXPECT_EQ(Escaped("你好，世界"), "\"你好，世界\"");
+  EXPECT_EQ(Escaped("ok 😀👍🏽"), "\"ok 😀👍🏽\"");
+  EXPECT_EQ(Escaped("\xC2\xA9\xE2\x80\xA8"), "\"\xC2\xA9\xE2\x80\xA8\"");  // ©, U+2028
+  EXPECT_EQ(RoundTrip("混合 text \"q\"\n😀"), "混合 text \"q\"\n😀");
+}
+
+TEST(OpenAiJsonText, ReplacesIllFormedUtf8WithReplacementCharacter) {
+  const std::string r = "\xEF\xBF\xBD";
+  struct Case {
+    std::string input;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {std::string("a\xFF") + "b", "a" + r + "b"},
+      {"\x80", r},                                   // stray continuation byte
+      {"\xC0\xAF", r + r},                           // overlong '/', C0 is never a lead
+      {"\xC1\xBF", r + r},                           // overlong, C1 is never a lead
+      {"\xE0\x80\x80", r + r + r},                   // overlong three-byte form
+      {"\xED\xA0\x80", r + r + r},                   // UTF-16 surrogate
+      {"\xF4\x90\x80\x80", r + r + r + r},           // above U+10FFFF
+      {"\xF5\x80", r + r},                           // F5 is never a lead
+      {"\xE4\xBD", r},                               // truncated at the end: one maximal subpart
+      {"\xE4\xBDx", r + "x"},                        // truncated before ASCII
+      {std::string("\xF0\x9F\x98") + "A", r + "A"},  // truncated emoji
+      {"\xE4\xBD\xA0\xFF\xE5\xA5\xBD", "你" + r + "好"},  // damage between valid characters
+      {"\"\xFF\n", "\"" + r + "\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(Escaped(c.input));
+    EXPECT_EQ(RoundTrip(c.input), c.expected);
+  }
+}
+
+TEST(OpenAiJsonText, AnyBytesGiveValidJson) {
+  std::mt19937 rng(20250101);
+  std::uniform_int_distribution<int> length(0, 40);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int round = 0; round < 2000; ++round) {
+    std::string input(static_cast<std::size_t>(length(rng)), '\0');
+    for (char& c : input) c = static_cast<char>(byte(rng));
+    const std::string text = Escaped(input);
+    boost::system::error_code ec;
+    const json::value v = json::parse(text, ec);  // rejects invalid UTF-8 and raw controls
+    ASSERT_FALSE(ec) << "input round " << round << ": " << ec.message();
+    ASSERT_TRUE(v.is_string());
+  }
+}
+
+TEST(OpenAiJsonText, AppendsWithoutClearing) {
+  std::string out = "x=";
+  AppendJsonString(out, "y");
+  AppendJsonInt(out, -42);
+  EXPECT_EQ(out, "x=\"y\"-42");
+}
+
+TEST(OpenAiJsonText, IntegersInFullRange) {
+  std::string out;
+  AppendJsonInt(out, 0);
+  out.push_back(' ');
+  AppendJsonInt(out, std::numeric_limits<std::int64_t>::min());
+  out.push_back(' ');
+  AppendJsonInt(out, std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(out, "0 -9223372036854775808 9223372036854775807");
+}
+
+}  // namespace
+}  // namespace api::openai

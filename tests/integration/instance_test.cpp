@@ -1,0 +1,371 @@
+// lingma::Instance against lingma-sim: start-up variants, chat turns, faults, reconnects.
+#include <signal.h>
+
+#include <boost/json.hpp>
+
+#include "harness.hpp"
+#include "lingma/discovery.hpp"
+
+namespace itest {
+namespace {
+
+using lingma::ErrorKind;
+using lingma::InstanceState;
+
+TEST_F(SimInstanceTest, SpawnsInitializesAndAnswers) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  auto snap = instance_->Snapshot();
+  EXPECT_GT(snap.pid, 0);
+  EXPECT_GT(snap.port, 0);
+  EXPECT_TRUE(snap.auth.logged_in);
+  EXPECT_EQ(log_text_.find("pt-sim"), std::string::npos) << "a Lingma token reached the log";
+
+  auto turn = Chat(Ask("Reply with exactly: pong"));
+  ASSERT_FALSE(turn.error) << turn.error->message;
+  ASSERT_TRUE(turn.finish);
+  EXPECT_EQ(turn.finish->status_code, 200);
+  EXPECT_NE(turn.text.find("turn=1"), std::string::npos) << turn.text;
+  EXPECT_NE(turn.text.find("Reply with exactly: pong"), std::string::npos) << turn.text;
+  EXPECT_FALSE(turn.finish->session_id.empty());
+}
+
+TEST_F(SimInstanceTest, ContinuesTheSessionLingmaReported) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  auto first = Chat(Ask("first question"));
+  ASSERT_TRUE(first.finish) << (first.error ? first.error->message : "");
+  const std::string session = first.finish->session_id;
+  auto second = Chat(Ask("second question", session, true));
+  ASSERT_TRUE(second.finish);
+  EXPECT_NE(second.text.find("turn=2"), std::string::npos) << second.text;
+  EXPECT_NE(second.text.find(session), std::string::npos) << second.text;
+  // The sim's log shows it processed only the new question on the reply turn.
+  const std::string asks = ReadFile(dir_ / "asks.jsonl");
+  EXPECT_NE(asks.find("\"isReply\":true"), std::string::npos) << asks;
+}
+
+TEST_F(SimInstanceTest, ManyConcurrentTurnsOnOneConnectionStayApart) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"deltas": 6, "delta_delay_ms": 5})");
+  constexpr int kTurns = 40;
+  std::vector<Turn> results(kTurns);
+  int done = 0;
+  for (int i = 0; i < kTurns; ++i) {
+    boost::asio::co_spawn(
+        io_,
+        [&, i]() -> boost::asio::awaitable<void> {
+          auto started = co_await instance_->StartChat(Ask("question number " + std::to_string(i)));
+          if (started) {
+            results[i] = co_await Collect(**started);
+          } else {
+            results[i].error = started.error();
+          }
+          ++done;
+        },
+        boost::asio::detached);
+  }
+  ASSERT_TRUE(RunUntil(io_, [&] { return done == kTurns; }, 20s));
+  for (int i = 0; i < kTurns; ++i) {
+    ASSERT_TRUE(results[i].finish) << i << ": " << (results[i].error ? results[i].error->message : "");
+    EXPECT_NE(results[i].text.find("question number " + std::to_string(i)), std::string::npos)
+        << results[i].text;
+  }
+}
+
+TEST_F(SimInstanceTest, InfoJsonFormat) {
+  env_["LINGMA_SIM_INFO_FORMAT"] = "json";
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  EXPECT_TRUE(fs::exists(dir_ / "work" / ".info.json"));
+  EXPECT_TRUE(Chat(Ask("hello")).finish);
+}
+
+TEST_F(SimInstanceTest, DaemonizingLingmaIsFollowedAndStopped) {
+  env_["LINGMA_SIM_DAEMONIZE"] = "true";
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  const int daemon = instance_->Snapshot().pid;
+  EXPECT_TRUE(lingma::IsProcessAlive(daemon));
+  EXPECT_TRUE(Chat(Ask("hello")).finish);
+  RunFor(io_, instance_->Stop());
+  EXPECT_EQ(instance_->state(), InstanceState::kClosed);
+  EXPECT_FALSE(lingma::IsProcessAlive(daemon));
+}
+
+TEST_F(SimInstanceTest, SlowStartWithinTheTimeout) {
+  env_["LINGMA_SIM_STARTUP_DELAY_MS"] = "800";
+  StartInstance(Options());
+  EXPECT_TRUE(RunUntil(io_, [&] { return instance_->state() == InstanceState::kStarting; }, 2s));
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+}
+
+TEST_F(SimInstanceTest, NeverWritingInfoFailsClearlyAndLeaksNothing) {
+  env_["LINGMA_SIM_STARTUP_DELAY_MS"] = "600000";
+  auto options = Options();
+  options.startup_timeout = 700ms;
+  options.failures_before_failed = 2;
+  StartInstance(options);
+  ASSERT_TRUE(WaitForState(InstanceState::kFailed, 10s)) << log_text_;
+  const auto snap = instance_->Snapshot();
+  EXPECT_NE(snap.last_error.find("did not write"), std::string::npos) << snap.last_error;
+  EXPECT_NE(snap.last_error.find(".info"), std::string::npos) << snap.last_error;
+  // Each attempt stopped its child before the next: at most one sim alive at any time.
+  EXPECT_LE(ProcessesMentioning(dir_.string()).size(), 1u);
+}
+
+TEST_F(SimInstanceTest, StaleInfoFromADeadProcessIsIgnored) {
+  fs::create_directories(dir_ / "work");
+  // A pid that is certainly dead: a child we reaped.
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  WriteFile(dir_ / "work" / ".info", "1\n" + std::to_string(dead) + "\n");
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  EXPECT_NE(instance_->Snapshot().pid, dead);
+  EXPECT_TRUE(Chat(Ask("hello")).finish);
+}
+
+TEST_F(SimInstanceTest, AttachRefusesAStaleInfo) {
+  fs::create_directories(dir_ / "work");
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  WriteFile(dir_ / "work" / ".info.json",
+            R"({"websocketPort": 1, "pid": )" + std::to_string(dead) + "}");
+  auto options = Options();
+  options.mode = lingma::LaunchMode::kAttach;
+  options.failures_before_failed = 1;
+  StartInstance(options);
+  ASSERT_TRUE(WaitForState(InstanceState::kFailed)) << log_text_;
+  EXPECT_NE(instance_->Snapshot().last_error.find("stale"), std::string::npos)
+      << instance_->Snapshot().last_error;
+}
+
+TEST_F(SimInstanceTest, AttachesToARunningLingma) {
+  // Someone else's Lingma (here: a sim we start by hand) with its `.info` in a shared dir.
+  const fs::path shared = dir_ / "shared";
+  fs::create_directories(shared);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv("LINGMA_SIM_CONTROL", control_.c_str(), 1);
+    execl(LGW_SIM_PATH, LGW_SIM_PATH, "start", "--workDir", shared.c_str(), nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(RunUntil(io_, [&] { return lingma::ReadInfoFile(shared).has_value(); }, 5s));
+  auto options = Options();
+  options.mode = lingma::LaunchMode::kAttach;
+  options.work_dir = shared;
+  StartInstance(options);
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  EXPECT_EQ(instance_->Snapshot().pid, pid);
+  EXPECT_TRUE(Chat(Ask("hello")).finish);
+  RunFor(io_, instance_->Stop());
+  instance_.reset();
+  EXPECT_TRUE(lingma::IsProcessAlive(pid)) << "attach mode must not stop a Lingma it did not start";
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+}
+
+TEST_F(SimInstanceTest, BinaryMissingOrNotExecutable) {
+  auto options = Options();
+  options.binary = dir_ / "no-such-lingma";
+  options.failures_before_failed = 1;
+  StartInstance(options);
+  ASSERT_TRUE(WaitForState(InstanceState::kFailed)) << log_text_;
+  EXPECT_NE(instance_->Snapshot().last_error.find("not found"), std::string::npos)
+      << instance_->Snapshot().last_error;
+  RunFor(io_, instance_->Stop());
+
+  WriteFile(dir_ / "Lingma", "#!/bin/sh\n");
+  options.binary = dir_ / "Lingma";  // not executable
+  StartInstance(options);
+  ASSERT_TRUE(WaitForState(InstanceState::kFailed)) << log_text_;
+  EXPECT_NE(instance_->Snapshot().last_error.find("not executable"), std::string::npos)
+      << instance_->Snapshot().last_error;
+}
+
+TEST_F(SimInstanceTest, KilledMidStreamFailsTheTurnAndReconnects) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  const int first_pid = instance_->Snapshot().pid;
+  Control(R"({"exit_after_deltas": 2, "deltas": 6, "delta_delay_ms": 20})");
+  auto turn = Chat(Ask("this answer is cut off"));
+  ASSERT_TRUE(turn.error) << "a cut-off answer must not look complete: " << turn.text;
+  EXPECT_EQ(turn.error->kind, ErrorKind::kDisconnected) << turn.error->message;
+  EXPECT_FALSE(turn.finish);
+  Control("{}");
+  ASSERT_TRUE(RunUntil(io_, [&] {
+    auto s = instance_->Snapshot();
+    return s.state == InstanceState::kReady && s.restarts == 1;
+  })) << log_text_;
+  EXPECT_NE(instance_->Snapshot().pid, first_pid);
+  EXPECT_FALSE(lingma::IsProcessAlive(first_pid));
+  EXPECT_TRUE(Chat(Ask("and now it works")).finish);
+}
+
+TEST_F(SimInstanceTest, ErrorFinishesCarryTheirStatus) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  for (int status : {403, 406, 408, 429, 500, 601}) {
+    Control(R"({"finish_status": )" + std::to_string(status) +
+            R"(, "finish_reason": "simulated failure"})");
+    auto turn = Chat(Ask("status " + std::to_string(status)));
+    ASSERT_TRUE(turn.finish) << status;
+    EXPECT_EQ(turn.finish->status_code, status);
+    EXPECT_EQ(turn.finish->reason, "simulated failure");
+    const auto outcome = lingma::MapFinish(*turn.finish, turn.filtered);
+    if (status == 406 || status == 601) {
+      EXPECT_TRUE(outcome.ok);
+      EXPECT_EQ(outcome.finish_reason, "content_filter");
+    } else {
+      EXPECT_FALSE(outcome.ok) << status;
+    }
+  }
+}
+
+TEST_F(SimInstanceTest, HangingTurnTimesOutAndIsStopped) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"hang": true})");
+  auto turn = Chat(Ask("this never finishes"), 400ms);
+  ASSERT_TRUE(turn.error);
+  EXPECT_EQ(turn.error->kind, ErrorKind::kTimeout);
+  EXPECT_EQ(instance_->Snapshot().active_turns, 0u) << "the timed-out turn was not released";
+  Control("{}");
+  EXPECT_TRUE(Chat(Ask("the instance is still usable")).finish);
+}
+
+TEST_F(SimInstanceTest, CancelSendsChatStopAndIgnoresLatePushes) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"deltas": 20, "delta_delay_ms": 50})");
+  auto result = RunFor(io_, [&]() -> boost::asio::awaitable<std::string> {
+    auto started = co_await instance_->StartChat(Ask("long answer"));
+    if (!started) co_return "start failed";
+    auto& turn = **started;
+    auto first = co_await turn.Next(2000ms);
+    if (!first) co_return "no first event";
+    turn.Cancel();
+    auto after = co_await turn.Next(2000ms);
+    co_return after ? "event after cancel" : lingma::ToString(after.error().kind);
+  }());
+  EXPECT_EQ(result, "cancelled");
+  // The sim ends a stopped turn with a `cancelled` finish, which nobody may receive.
+  RunUntil(io_, [] { return false; }, 300ms);
+  EXPECT_EQ(instance_->Snapshot().active_turns, 0u);
+  auto stats = RunFor(io_, instance_->Call("sim/stats", boost::json::object{}));
+  ASSERT_TRUE(stats) << stats.error().message;
+  EXPECT_EQ(stats->at("stops").to_number<std::int64_t>(), 1) << boost::json::serialize(*stats);
+  EXPECT_EQ(stats->at("turns_cancelled").to_number<std::int64_t>(), 1)
+      << boost::json::serialize(*stats);
+  EXPECT_TRUE(Chat(Ask("next")).finish);
+}
+
+TEST_F(SimInstanceTest, PushesAsNotifications) {
+  env_["LINGMA_SIM_PUSH_MODE"] = "notifications";
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  auto turn = Chat(Ask("hello"));
+  ASSERT_TRUE(turn.finish);
+  EXPECT_NE(turn.text.find("turn=1"), std::string::npos);
+}
+
+TEST_F(SimInstanceTest, SplitAndCoalescedFrames) {
+  env_["LINGMA_SIM_SPLIT_FRAMES"] = "true";
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"deltas": 12, "empty_deltas": true})");
+  for (int i = 0; i < 5; ++i) {
+    auto turn = Chat(Ask("你好，世界 😀 number " + std::to_string(i)));
+    ASSERT_TRUE(turn.finish) << (turn.error ? turn.error->message : "");
+    EXPECT_NE(turn.text.find("你好，世界 😀 number " + std::to_string(i)), std::string::npos)
+        << turn.text;
+  }
+}
+
+TEST_F(SimInstanceTest, FinishMayReportADifferentSession) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"finish_new_session": true})");
+  auto ask = Ask("hello", lingma::NewSessionId(1, 2));
+  auto first = Chat(ask);
+  ASSERT_TRUE(first.finish);
+  EXPECT_NE(first.finish->session_id, ask.session_id);
+  Control("{}");
+  auto second = Chat(Ask("again", first.finish->session_id, true));
+  ASSERT_TRUE(second.finish);
+  EXPECT_NE(second.text.find("turn=2"), std::string::npos) << second.text;
+}
+
+TEST_F(SimInstanceTest, ThinkFilteredAndOverwriteDeltasArrive) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"think": true})");
+  auto think = Chat(Ask("think first"));
+  ASSERT_TRUE(think.finish);
+  EXPECT_NE(think.text.find("````think::"), std::string::npos) << think.text;
+
+  Control(R"({"filtered": true})");
+  auto filtered = Chat(Ask("filtered"));
+  ASSERT_TRUE(filtered.finish);
+  EXPECT_TRUE(filtered.filtered);
+  EXPECT_EQ(lingma::MapFinish(*filtered.finish, filtered.filtered).finish_reason, "content_filter");
+
+  Control(R"({"overwrite": true})");
+  auto overwrite = Chat(Ask("overwrite me"));
+  ASSERT_TRUE(overwrite.finish);
+  EXPECT_TRUE(overwrite.overwritten);
+  EXPECT_EQ(overwrite.text, overwrite.finish->full_answer);
+}
+
+TEST_F(SimInstanceTest, LoggedOutThenLoginCompletes) {
+  env_["LINGMA_SIM_AUTH"] = "logged_out";
+  env_["LINGMA_SIM_LOGIN_AFTER_MS"] = "200";
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  EXPECT_FALSE(instance_->Snapshot().auth.logged_in);
+  auto rejected = Chat(Ask("hello"));
+  ASSERT_TRUE(rejected.error);
+  EXPECT_EQ(rejected.error->kind, ErrorKind::kRejected);
+  // The operator asks for a login URL; the sim completes the login and pushes auth/report.
+  auto url = RunFor(io_, instance_->Call("login/generateUrl",
+                                         boost::json::object{{"loginDedicatedType", ""}}));
+  ASSERT_TRUE(url) << url.error().message;
+  ASSERT_TRUE(RunUntil(io_, [&] { return instance_->Snapshot().auth.logged_in; }, 5s))
+      << log_text_;
+  EXPECT_TRUE(Chat(Ask("hello again")).finish);
+}
+
+TEST_F(SimInstanceTest, EveryPushIsAnsweredPromptly) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Chat(Ask("q" + std::to_string(i))).finish);
+  auto stats = RunFor(io_, instance_->Call("sim/stats", boost::json::object{}));
+  ASSERT_TRUE(stats) << stats.error().message;
+  const auto& obj = stats->as_object();
+  EXPECT_EQ(obj.at("unanswered_pushes").to_number<std::int64_t>(), 0) << boost::json::serialize(obj);
+  EXPECT_EQ(obj.at("bad_frames").to_number<std::int64_t>(), 0) << boost::json::serialize(obj);
+}
+
+TEST_F(SimInstanceTest, HeartbeatDetectsADeadConnection) {
+  auto options = Options();
+  options.heartbeat_interval = 200ms;
+  options.rpc_timeout = 300ms;
+  StartInstance(options);
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  const int pid = instance_->Snapshot().pid;
+  // A frozen Lingma: the socket stays open but nothing answers.
+  kill(pid, SIGSTOP);
+  ASSERT_TRUE(RunUntil(io_, [&] { return instance_->state() != InstanceState::kReady; }, 5s));
+  kill(pid, SIGCONT);
+  ASSERT_TRUE(RunUntil(io_, [&] {
+    return instance_->state() == InstanceState::kReady && instance_->Snapshot().pid != pid;
+  }, 10s)) << log_text_;
+  EXPECT_FALSE(lingma::IsProcessAlive(pid));
+}
+
+}  // namespace
+}  // namespace itest
