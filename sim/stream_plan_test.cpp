@@ -1,0 +1,185 @@
+// Tests for the push sequence of a chat turn under each knob.
+#include "sim/stream_plan.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sim/answer.hpp"
+
+namespace sim {
+namespace {
+
+using Kind = StreamStep::Kind;
+using ::testing::ElementsAre;
+
+// A compact picture of a plan: "S" step_start, "T" title, "P" prefill, "d:<text>" delta
+// ("o:" when overwrite), "E" step_end ("E!" error), "F<status>:<fullAnswer>", "X" exit, "H" hang.
+std::vector<std::string> Picture(const std::vector<StreamStep>& steps) {
+  std::vector<std::string> out;
+  for (const StreamStep& s : steps) {
+    switch (s.kind) {
+      case Kind::kStepStart:
+        out.push_back("S");
+        break;
+      case Kind::kTitle:
+        out.push_back("T");
+        break;
+      case Kind::kPrefill:
+        out.push_back("P");
+        break;
+      case Kind::kDelta:
+        out.push_back((s.overwrite ? "o:" : "d:") + std::string(s.text));
+        break;
+      case Kind::kStepEnd:
+        out.push_back(s.status == 200 ? "E" : "E!");
+        break;
+      case Kind::kFinish:
+        out.push_back("F" + std::to_string(s.status) + ":" + std::string(s.text));
+        break;
+      case Kind::kExit:
+        out.push_back("X");
+        break;
+      case Kind::kHang:
+        out.push_back("H");
+        break;
+    }
+  }
+  return out;
+}
+
+Knobs Deltas(int n) {
+  Knobs k;
+  k.deltas = n;
+  return k;
+}
+
+TEST(StreamPlanTest, DefaultOrderForANewSession) {
+  const std::string answer = "abcdefgh";
+  EXPECT_THAT(Picture(PlanStream(answer, true, Deltas(4))),
+              ElementsAre("S", "T", "P", "d:ab", "d:cd", "d:ef", "d:gh", "E", "F200:abcdefgh"));
+}
+
+TEST(StreamPlanTest, ContinuedSessionHasNoTitle) {
+  EXPECT_THAT(Picture(PlanStream("ab", false, Deltas(2))),
+              ElementsAre("S", "P", "d:a", "d:b", "E", "F200:ab"));
+}
+
+TEST(StreamPlanTest, StepEndBeforeTheLastDelta) {
+  Knobs k = Deltas(3);
+  k.step_end = StepEndPosition::kBeforeLastDelta;
+  EXPECT_THAT(Picture(PlanStream("abc", false, k)),
+              ElementsAre("S", "P", "d:a", "d:b", "E", "d:c", "F200:abc"));
+}
+
+TEST(StreamPlanTest, EmptyDeltasInterleaved) {
+  Knobs k = Deltas(2);
+  k.empty_deltas = true;
+  EXPECT_THAT(Picture(PlanStream("ab", false, k)),
+              ElementsAre("S", "P", "d:a", "d:", "d:b", "d:", "E", "F200:ab"));
+}
+
+TEST(StreamPlanTest, DelayOnlyBeforeContentDeltas) {
+  Knobs k = Deltas(2);
+  k.empty_deltas = true;
+  for (const StreamStep& s : PlanStream("ab", false, k)) {
+    if (s.kind == Kind::kDelta) {
+      EXPECT_EQ(s.delay, !s.text.empty());
+    }
+  }
+}
+
+TEST(StreamPlanTest, OverwriteSendsAWrongDeltaThenTheCorrectTextSoFar) {
+  Knobs k = Deltas(3);
+  k.overwrite = true;
+  const auto steps = PlanStream("abc", false, k);
+  EXPECT_THAT(Picture(steps),
+              ElementsAre("S", "P", "d:a", "d:SIM-WRONG-PARTIAL", "o:ab", "d:c", "E", "F200:abc"));
+  // The wrong delta leaves the client's correct text where it was.
+  EXPECT_EQ(steps[3].answered, 1u);
+  EXPECT_EQ(steps[4].answered, 2u);
+}
+
+TEST(StreamPlanTest, OverwriteWithASingleDelta) {
+  Knobs k = Deltas(1);
+  k.overwrite = true;
+  EXPECT_THAT(Picture(PlanStream("abc", false, k)),
+              ElementsAre("S", "P", "d:SIM-WRONG-PARTIAL", "o:abc", "E", "F200:abc"));
+}
+
+TEST(StreamPlanTest, ErrorFinishWithoutOutput) {
+  Knobs k = Deltas(4);
+  k.finish_status = 429;
+  const auto steps = PlanStream("abcd", false, k);
+  EXPECT_THAT(Picture(steps), ElementsAre("S", "P", "E!", "F429:"));
+  EXPECT_EQ(steps.back().reason, "Too many requests, rate limited");
+}
+
+TEST(StreamPlanTest, ErrorFinishAfterSomeOutputWithCustomReason) {
+  Knobs k = Deltas(4);
+  k.finish_status = 500;
+  k.error_after_deltas = 2;
+  k.finish_reason = "boom";
+  const auto steps = PlanStream("abcd", false, k);
+  EXPECT_THAT(Picture(steps), ElementsAre("S", "P", "d:a", "d:b", "E!", "F500:ab"));
+  EXPECT_EQ(steps.back().reason, "boom");
+}
+
+TEST(StreamPlanTest, FinishReasons) {
+  Knobs k;
+  EXPECT_EQ(FinishReason(k), "success");
+  for (int status : {403, 406, 408, 429, 500, 601, 777}) {
+    k.finish_status = status;
+    EXPECT_FALSE(FinishReason(k).empty()) << status;
+  }
+}
+
+TEST(StreamPlanTest, HangReplacesTheFinish) {
+  Knobs k = Deltas(2);
+  k.hang = true;
+  EXPECT_THAT(Picture(PlanStream("ab", false, k)), ElementsAre("S", "P", "d:a", "d:b", "E", "H"));
+}
+
+TEST(StreamPlanTest, ExitAfterDeltas) {
+  Knobs k = Deltas(4);
+  k.exit_after_deltas = 2;
+  EXPECT_THAT(Picture(PlanStream("abcd", false, k)), ElementsAre("S", "P", "d:a", "d:b", "X"));
+  k.exit_after_deltas = 0;
+  EXPECT_THAT(Picture(PlanStream("abcd", false, k)), ElementsAre("S", "P", "X"));
+  k.exit_after_deltas = 10;  // more than there are: crash before the turn can end
+  EXPECT_THAT(Picture(PlanStream("abcd", false, k)),
+              ElementsAre("S", "P", "d:a", "d:b", "d:c", "d:d", "X"));
+}
+
+TEST(StreamPlanTest, EmptyAnswer) {
+  EXPECT_THAT(Picture(PlanStream("", false, Deltas(4))), ElementsAre("S", "P", "E", "F200:"));
+}
+
+TEST(StreamPlanTest, MultibyteAnswerSplitsOnCharacters) {
+  const std::string answer = "你好世界";
+  EXPECT_THAT(Picture(PlanStream(answer, false, Deltas(2))),
+              ElementsAre("S", "P", "d:你好", "d:世界", "E", "F200:你好世界"));
+}
+
+TEST(AnswerTest, DefaultAnswerShowsWhatTheSimSaw) {
+  EXPECT_EQ(DefaultAnswer(3, "sid", "dashscope_qwen3_coder", "Reply with exactly: pong"),
+            "[sim turn=3 session=sid model=dashscope_qwen3_coder] Reply with exactly: pong");
+  EXPECT_EQ(DefaultAnswer(1, "s", "", "hi"), "[sim turn=1 session=s model=auto] hi");
+  const std::string long_question(100, 'q');
+  EXPECT_EQ(DefaultAnswer(1, "s", "m", long_question),
+            "[sim turn=1 session=s model=m] " + std::string(kQuoteCodePoints, 'q'));
+  const std::string chinese =
+      "请用一句话回答这个问题请用一句话回答这个问题请用一句话回答这个问题请用一句话回答这个问题请用"
+      "一句话回答这个问题";
+  EXPECT_EQ(DefaultAnswer(1, "s", "m", chinese).size(),
+            std::string("[sim turn=1 session=s model=m] ").size() + kQuoteCodePoints * 3);
+}
+
+TEST(AnswerTest, ThinkBlockPrecedesTheText) {
+  EXPECT_EQ(WithThinkBlock("hello", 2),
+            "\n````think::{THINK_TIME}\nsim reasoning for turn 2\n````\nhello");
+}
+
+}  // namespace
+}  // namespace sim

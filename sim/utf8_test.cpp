@@ -1,0 +1,65 @@
+// Tests for the UTF-8 code-point helpers.
+#include "sim/utf8.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sim {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(Utf8Test, CountsCodePointsNotBytes) {
+  EXPECT_EQ(CodePointCount(""), 0u);
+  EXPECT_EQ(CodePointCount("abc"), 3u);
+  EXPECT_EQ(CodePointCount("你好"), 2u);  // 3 bytes each
+  EXPECT_EQ(CodePointCount("a😀b"), 3u);   // 4-byte emoji
+}
+
+TEST(Utf8Test, PrefixKeepsWholeCharacters) {
+  EXPECT_EQ(CodePointPrefix("你好世界", 2), "你好");
+  EXPECT_EQ(CodePointPrefix("ab", 5), "ab");
+  EXPECT_EQ(CodePointPrefix("ab", 0), "");
+}
+
+TEST(Utf8Test, BoundariesSkipContinuationBytes) {
+  const std::string text = "a你";  // a, then E4 BD A0
+  EXPECT_TRUE(IsCodePointBoundary(text, 0));
+  EXPECT_TRUE(IsCodePointBoundary(text, 1));
+  EXPECT_FALSE(IsCodePointBoundary(text, 2));
+  EXPECT_FALSE(IsCodePointBoundary(text, 3));
+  EXPECT_TRUE(IsCodePointBoundary(text, 4));
+  EXPECT_EQ(NextCodePointBoundary(text, 2), 4u);
+  EXPECT_EQ(NextCodePointBoundary(text, 1), 1u);
+  EXPECT_EQ(NextCodePointBoundary(text, 99), 4u);
+}
+
+TEST(Utf8Test, SplitsIntoNearlyEqualPieces) {
+  EXPECT_THAT(SplitByCodePoints("abcdefgh", 4), ElementsAre("ab", "cd", "ef", "gh"));
+  EXPECT_THAT(SplitByCodePoints("abcde", 2), ElementsAre("ab", "cde"));
+  EXPECT_THAT(SplitByCodePoints("abc", 1), ElementsAre("abc"));
+}
+
+TEST(Utf8Test, SplitNeverCutsAMultibyteCharacter) {
+  const std::string text = "你好😀世界é!";
+  for (std::size_t parts = 1; parts <= 10; ++parts) {
+    std::string joined;
+    for (std::string_view piece : SplitByCodePoints(text, parts)) {
+      EXPECT_FALSE(piece.empty());
+      EXPECT_EQ(CodePointCount(piece) > 0, true);
+      EXPECT_TRUE(IsCodePointBoundary(text, joined.size()));
+      joined.append(piece);
+    }
+    EXPECT_EQ(joined, text) << parts;
+  }
+}
+
+TEST(Utf8Test, ShortTextGivesFewerPieces) {
+  EXPECT_THAT(SplitByCodePoints("好a", 5), ElementsAre("好", "a"));
+  EXPECT_TRUE(SplitByCodePoints("", 3).empty());
+}
+
+}  // namespace
+}  // namespace sim
