@@ -163,6 +163,13 @@ constexpr Setting kSettings[] = {
      .apply = [](Config& c, const Input& in) { c.api_keys = SplitList(in.text); },
      .format = [](const Config& c) { return Join(c.api_keys, ","); },
      .secret = true},
+    {.key = "ADMIN_API_KEY",
+     .group = kGroupHttp,
+     .metavar = "KEY",
+     .help = "Key for /internal/* (stats, login) from non-loopback peers; empty = loopback only.",
+     .apply = [](Config& c, const Input& in) { c.admin_api_key = std::string(in.Trimmed()); },
+     .format = [](const Config& c) { return c.admin_api_key; },
+     .secret = true},
     {.key = "LOG_LEVEL",
      .group = kGroupHttp,
      .metavar = "LEVEL",
@@ -239,6 +246,22 @@ constexpr Setting kSettings[] = {
                  const Input& in) { c.pool_size = static_cast<int>(in.Integer(1, kMaxPoolSize)); },
      .format = [](const Config& c) { return std::to_string(c.pool_size); }},
 
+    {.key = "LINGMA_MAX_TURNS_PER_INSTANCE",
+     .group = kGroupLingma,
+     .metavar = "N",
+     .help = "Chat turns one Lingma process runs at once; more wait for a slot.",
+     .apply =
+         [](Config& c, const Input& in) {
+           c.max_turns_per_instance = static_cast<int>(in.Integer(1, 100000));
+         },
+     .format = [](const Config& c) { return std::to_string(c.max_turns_per_instance); }},
+    {.key = "LINGMA_ACQUIRE_TIMEOUT",
+     .group = kGroupLingma,
+     .metavar = "SECONDS",
+     .help = "How long a request waits for a free turn slot before a 503 with Retry-After.",
+     .apply = [](Config& c, const Input& in) { c.acquire_timeout = in.Seconds(false); },
+     .format = [](const Config& c) { return FormatMillisAsSeconds(c.acquire_timeout); }},
+
     {.key = "LINGMA_STARTUP_TIMEOUT",
      .group = kGroupTimeouts,
      .metavar = "SECONDS",
@@ -282,6 +305,31 @@ constexpr Setting kSettings[] = {
      .help = "Lingma model for requests that do not name one; auto = Lingma chooses.",
      .apply = [](Config& c, const Input& in) { c.default_model = in.NonEmpty(); },
      .format = [](const Config& c) { return c.default_model; }},
+    {.key = "SESSION_REUSE_ENABLED",
+     .group = kGroupChat,
+     .metavar = "BOOL",
+     .help = "Continue a conversation's Lingma session: later turns send only the new message.",
+     .apply = [](Config& c, const Input& in) { c.session_reuse = in.Boolean(); },
+     .format = [](const Config& c) { return std::string(c.session_reuse ? "true" : "false"); },
+     .is_bool = true},
+    {.key = "SESSION_CACHE_MAX_ENTRIES",
+     .group = kGroupChat,
+     .metavar = "N",
+     .help = "Conversations remembered for session reuse; the least recently used go first.",
+     .apply =
+         [](Config& c, const Input& in) {
+           c.session_cache_max_entries = static_cast<int>(in.Integer(1, 10000000));
+         },
+     .format = [](const Config& c) { return std::to_string(c.session_cache_max_entries); }},
+    {.key = "SESSION_CACHE_TTL_SEC",
+     .group = kGroupChat,
+     .metavar = "SECONDS",
+     .help = "Idle time after which a conversation's Lingma session is forgotten and deleted.",
+     .apply =
+         [](Config& c, const Input& in) {
+           c.session_cache_ttl = std::chrono::seconds(in.Integer(1, 30LL * 24 * 3600));
+         },
+     .format = [](const Config& c) { return std::to_string(c.session_cache_ttl.count()); }},
     {.key = "DEFAULT_ASK_MODE",
      .group = kGroupChat,
      .metavar = "MODE",

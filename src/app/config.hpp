@@ -23,6 +23,7 @@ struct Config {
   std::string host = "127.0.0.1";     // HOST
   int port = 8000;                    // PORT (0 = any free port; the gateway logs the one it got)
   std::vector<std::string> api_keys;  // API_KEYS, comma-separated, trimmed, empty items dropped
+  std::string admin_api_key;  // ADMIN_API_KEY: for /internal/* from other hosts ("" = loopback only)
   std::string log_level = "info";     // LOG_LEVEL: debug|info|warn|error
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // MAX_BODY_BYTES: larger request bodies get 413
   // CORS_ALLOW_ORIGINS: comma-separated origins browsers may call from; "*" = any; empty = no CORS.
@@ -39,6 +40,8 @@ struct Config {
   // attach: the port of the running Lingma (0 = read .info/.info.json from work_dir).
   int socket_port = 0;
   int pool_size = 1;                                    // LINGMA_POOL_SIZE (1..64)
+  int max_turns_per_instance = 16;  // LINGMA_MAX_TURNS_PER_INSTANCE: concurrent turns per process
+  std::chrono::milliseconds acquire_timeout{10000};  // LINGMA_ACQUIRE_TIMEOUT s: wait for a slot
   std::chrono::milliseconds startup_timeout{30000};     // LINGMA_STARTUP_TIMEOUT seconds
   std::chrono::milliseconds rpc_timeout{10000};         // LINGMA_RPC_TIMEOUT seconds
   std::chrono::milliseconds chat_idle_timeout{120000};  // LINGMA_CHAT_IDLE_TIMEOUT seconds
@@ -46,6 +49,9 @@ struct Config {
   std::chrono::milliseconds reconnect_initial{200};     // LINGMA_RECONNECT_INITIAL_MS
   std::chrono::milliseconds reconnect_max{10000};       // LINGMA_RECONNECT_MAX_MS
   std::string default_model = "auto";                   // DEFAULT_MODEL
+  bool session_reuse = true;             // SESSION_REUSE_ENABLED
+  int session_cache_max_entries = 10000; // SESSION_CACHE_MAX_ENTRIES
+  std::chrono::seconds session_cache_ttl{3600};  // SESSION_CACHE_TTL_SEC
   std::string default_ask_mode = "chat";                // DEFAULT_ASK_MODE (agent is refused)
   bool simulator = false;         // SIMULATOR / --simulator: run lingma-sim instead of Lingma
   std::string simulator_bin;      // LINGMA_SIM_BIN: empty = next to the gateway executable

@@ -1,17 +1,27 @@
 // Gateway wiring and the HTTP router; see gateway.hpp.
 #include "app/gateway.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
 #include <random>
 
 #include "api/openai/endpoint.hpp"
 #include "api/openai/errors.hpp"
 #include "app/api_keys.hpp"
 #include "app/child_env.hpp"
+#include "app/gateway_metrics.hpp"
 #include "app/readiness.hpp"
+#include "app/stats.hpp"
+#include "chat/session_cache.hpp"
 #include "lingma/instance.hpp"
+#include "lingma/pool.hpp"
 #include "net/http_server.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 #include "relay/chat_relay.hpp"
 #include "relay/model_catalog.hpp"
 
@@ -61,6 +71,10 @@ std::string NewRequestId(std::mt19937_64& random) {
   return id;
 }
 
+bool IsLoopback(std::string_view address) {
+  return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+}
+
 }  // namespace
 
 struct GatewayState {
@@ -70,7 +84,16 @@ struct GatewayState {
         config(std::move(config_in)),
         logger(logger_in),
         instances(MakeInstances(executor_in, config, binary, env, logger_in)),
-        relay(Pointers(instances),
+        pool(executor_in, Pointers(instances),
+             lingma::PoolOptions{
+                 .max_turns_per_instance = static_cast<std::size_t>(config.max_turns_per_instance),
+                 .acquire_timeout = config.acquire_timeout}),
+        cache(chat::SessionCacheOptions{.enabled = config.session_reuse,
+                                        .max_entries =
+                                            static_cast<std::size_t>(config.session_cache_max_entries),
+                                        .ttl = config.session_cache_ttl},
+              [] { return std::chrono::steady_clock::now(); }),
+        relay(executor_in, pool, cache,
               relay::RelayOptions{.idle_timeout = config.chat_idle_timeout,
                                   .silence_interval = config.sse_keepalive_interval,
                                   .ask_mode = config.default_ask_mode},
@@ -78,22 +101,51 @@ struct GatewayState {
         catalog(Pointers(instances), "chat"),
         keys(config.api_keys),
         openai{relay, catalog, logger_in, config.default_model, {}},
-        random(std::random_device{}()) {}
+        metrics(registry,
+                GatewayMetrics::Sources{
+                    .instances = [this] { return Snapshots(); },
+                    .cache = [this] { return cache.stats(); },
+                    .waiting = [this] { return pool.waiting(); }}),
+        started_at(std::chrono::steady_clock::now()),
+        random(std::random_device{}()) {
+    for (auto& instance : instances) {
+      const int index = instance->Snapshot().index;
+      instance->OnStateChange([this, index](lingma::InstanceState state) {
+        // Sessions of a process that went away died with it.
+        if (state != lingma::InstanceState::kReady) cache.DropInstance(index);
+        pool.Notify();
+      });
+    }
+  }
+
+  std::vector<lingma::InstanceSnapshot> Snapshots() const {
+    std::vector<lingma::InstanceSnapshot> out;
+    for (const auto& i : instances) out.push_back(i->Snapshot());
+    return out;
+  }
 
   asio::awaitable<net::HttpResponse> Route(const net::HttpRequest& request,
                                            net::ResponseStream& stream);
+  asio::awaitable<net::HttpResponse> Internal(const net::HttpRequest& request);
   std::vector<std::pair<std::string, std::string>> CorsHeaders(const net::HttpRequest& request) const;
+  asio::awaitable<void> ExpireSessions();
 
   asio::any_io_executor executor;
   Config config;
   obs::Logger& logger;
   std::vector<std::unique_ptr<lingma::Instance>> instances;
+  lingma::Pool pool;
+  chat::SessionCache cache;
   relay::ChatRelay relay;
   relay::ModelCatalog catalog;
   ApiKeys keys;
   api::openai::EndpointContext openai;
+  obs::MetricsRegistry registry;
+  GatewayMetrics metrics;
   std::unique_ptr<net::HttpServer> server;
+  std::chrono::steady_clock::time_point started_at;
   std::mt19937_64 random;
+  bool stopping = false;
 };
 
 std::vector<std::pair<std::string, std::string>> GatewayState::CorsHeaders(
@@ -113,12 +165,14 @@ std::vector<std::pair<std::string, std::string>> GatewayState::CorsHeaders(
 asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& request,
                                                        net::ResponseStream& stream) {
   const auto started = Clock::now();
+  metrics.RequestStarted();
   const std::string request_id = NewRequestId(random);
   api::openai::Headers headers = CorsHeaders(request);
   const bool cors_allowed = !headers.empty();
   headers.emplace_back("X-Request-Id", request_id);
   net::HttpResponse response;
   std::string key_fingerprint = "-";
+  std::optional<relay::TurnReport> turn;
 
   const std::string& path = request.path;
   if (request.method == "OPTIONS" && cors_allowed) {
@@ -133,12 +187,12 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
   } else if (path == "/health" && request.method == "GET") {
     response.body = "{\"status\":\"ok\"}";
   } else if (path == "/ready" && request.method == "GET") {
-    std::vector<lingma::InstanceSnapshot> snapshots;
-    for (const auto& i : instances) snapshots.push_back(i->Snapshot());
-    auto readiness = RenderReadiness(snapshots, config.simulator);
+    auto readiness = RenderReadiness(Snapshots(), config.simulator);
     response.status = readiness.http_status;
     response.body = std::move(readiness.body);
     if (response.status != 200) response.headers.emplace_back("Retry-After", "2");
+  } else if (path == "/metrics" || path.starts_with("/internal/")) {
+    response = co_await Internal(request);
   } else if (path.starts_with("/v1/")) {
     auto who = keys.Authenticate(request.Header("authorization"), request.Header("x-api-key"));
     if (!who) {
@@ -147,44 +201,133 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
           "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>' or "
           "'x-api-key: <key>'.",
           "invalid_request_error", "", "invalid_api_key"});
-    } else {
+    } else if (path == "/v1/chat/completions") {
       key_fingerprint = *who;
-      if (path == "/v1/chat/completions") {
-        if (request.method != "POST") {
-          response = api::openai::ErrorResponse(
-              {405, "Use POST for /v1/chat/completions.", "invalid_request_error", "",
-               "method_not_allowed"});
-        } else {
-          response = co_await api::openai::HandleChatCompletions(openai, request, stream, headers);
-        }
-      } else if (path == "/v1/models" || path.starts_with("/v1/models/")) {
-        if (request.method != "GET") {
-          response = api::openai::ErrorResponse(
-              {405, "Use GET for /v1/models.", "invalid_request_error", "", "method_not_allowed"});
-        } else {
-          response = co_await api::openai::HandleModels(openai, request);
-        }
+      if (request.method != "POST") {
+        response = api::openai::ErrorResponse({405, "Use POST for /v1/chat/completions.",
+                                               "invalid_request_error", "", "method_not_allowed"});
       } else {
-        response = api::openai::ErrorResponse(
-            {404, "Unknown endpoint: " + request.method + " " + path, "invalid_request_error", "",
-             "unknown_endpoint"});
+        relay::TurnReport report;
+        response = co_await api::openai::HandleChatCompletions(openai, request, stream, headers,
+                                                               *who, report);
+        if (!report.outcome.empty()) turn = report;
       }
+    } else if (path == "/v1/models" || path.starts_with("/v1/models/")) {
+      key_fingerprint = *who;
+      if (request.method != "GET") {
+        response = api::openai::ErrorResponse(
+            {405, "Use GET for /v1/models.", "invalid_request_error", "", "method_not_allowed"});
+      } else {
+        response = co_await api::openai::HandleModels(openai, request);
+      }
+    } else {
+      response = api::openai::ErrorResponse({404, "Unknown endpoint: " + request.method + " " + path,
+                                             "invalid_request_error", "", "unknown_endpoint"});
     }
   } else {
     response = api::openai::ErrorResponse({404, "Unknown endpoint: " + request.method + " " + path,
                                            "invalid_request_error", "", "unknown_endpoint"});
   }
   for (auto& h : headers) response.headers.push_back(h);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
-  logger.Info("http.request", {{"request_id", request_id},
-                               {"method", request.method},
-                               {"path", path},
-                               {"status", stream.begun() ? 200 : response.status},
-                               {"streamed", stream.begun()},
-                               {"key", key_fingerprint},
-                               {"latency_us", static_cast<std::int64_t>(micros)}});
+
+  const int status = stream.begun() ? 200 : response.status;
+  const auto duration =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+  metrics.RequestFinished(path, status, duration);
+  if (turn) metrics.TurnFinished(*turn);
+  if (turn) {
+    logger.Info("http.request",
+                {{"request_id", request_id},
+                 {"method", request.method},
+                 {"path", path},
+                 {"status", status},
+                 {"streamed", stream.begun()},
+                 {"key", key_fingerprint},
+                 {"latency_us", static_cast<std::int64_t>(duration.count())},
+                 {"instance", turn->instance},
+                 {"session", chat::ToString(turn->session)},
+                 {"session_reason", turn->session_reason},
+                 {"outcome", turn->outcome},
+                 {"ttft_us", static_cast<std::int64_t>(turn->time_to_first_token.count())},
+                 {"prompt_bytes", turn->prompt_bytes}});
+  } else if (path != "/health" && path != "/metrics") {
+    logger.Info("http.request", {{"request_id", request_id},
+                                 {"method", request.method},
+                                 {"path", path},
+                                 {"status", status},
+                                 {"key", key_fingerprint},
+                                 {"latency_us", static_cast<std::int64_t>(duration.count())}});
+  }
   co_return response;
+}
+
+asio::awaitable<net::HttpResponse> GatewayState::Internal(const net::HttpRequest& request) {
+  // Operators only: a loopback peer, or the admin key from anywhere.
+  const bool admin_key = !config.admin_api_key.empty() &&
+                         ApiKeys({config.admin_api_key})
+                             .Authenticate(request.Header("authorization"),
+                                           request.Header("x-api-key"))
+                             .has_value();
+  if (!IsLoopback(request.peer) && !admin_key) {
+    co_return api::openai::ErrorResponse(
+        {403, "This endpoint is for operators: call it from the gateway's host or send "
+              "ADMIN_API_KEY.",
+         "permission_error", "", "forbidden"});
+  }
+  net::HttpResponse response;
+  if (request.path == "/metrics" && request.method == "GET") {
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = registry.Render();
+  } else if (request.path == "/internal/stats" && request.method == "GET") {
+    StatsInput in;
+    in.instances = Snapshots();
+    for (std::size_t i = 0; i < instances.size(); ++i) in.in_flight.push_back(pool.busy(static_cast<int>(i)));
+    in.waiting = pool.waiting();
+    in.cache = cache.stats();
+    in.session_reuse = config.session_reuse;
+    in.uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at);
+    in.version = LGW_VERSION;
+    in.simulator = config.simulator;
+    response.body = RenderStats(in);
+  } else if (request.path == "/internal/login" && request.method == "POST") {
+    // Asks a Lingma that is not logged in for its browser login URL; Lingma pushes auth/report
+    // when the operator completes it, and /ready turns 200.
+    for (auto& instance : instances) {
+      const auto snap = instance->Snapshot();
+      if (snap.state != lingma::InstanceState::kReady || snap.auth.logged_in) continue;
+      boost::json::object params;
+      params["loginDedicatedType"] = "";
+      auto result = co_await instance->Call("login/generateUrl", std::move(params));
+      if (!result || !result->is_object() || !result->as_object().contains("loginUrl")) {
+        co_return api::openai::ErrorResponse(
+            {502, "Lingma did not return a login URL" +
+                      (result ? std::string() : ": " + result.error().message),
+             "upstream_error", "", "upstream_error"});
+      }
+      boost::json::object body{{"instance", snap.index},
+                               {"login_url", result->as_object().at("loginUrl")},
+                               {"next", "Open login_url in a browser on this machine and sign in; "
+                                        "GET /ready turns 200 when Lingma reports the login."}};
+      response.body = boost::json::serialize(body);
+      co_return response;
+    }
+    response.body = "{\"message\":\"No ready Lingma instance needs a login.\"}";
+  } else {
+    co_return api::openai::ErrorResponse({404, "Unknown endpoint: " + request.method + " " +
+                                                   request.path,
+                                          "invalid_request_error", "", "unknown_endpoint"});
+  }
+  co_return response;
+}
+
+asio::awaitable<void> GatewayState::ExpireSessions() {
+  asio::steady_timer timer(executor);
+  while (!stopping) {
+    timer.expires_after(std::chrono::seconds(30));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (stopping) break;
+    relay.DeleteSessions(cache.Expire());
+  }
 }
 
 Gateway::Gateway(asio::any_io_executor executor, Config config, fs::path binary,
@@ -196,6 +339,7 @@ Gateway::~Gateway() = default;
 
 void Gateway::Start() {
   for (auto& instance : state_->instances) instance->Start();
+  asio::co_spawn(state_->executor, state_->ExpireSessions(), asio::detached);
   net::HttpServerOptions http;
   http.host = state_->config.host;
   http.port = static_cast<std::uint16_t>(state_->config.port);
@@ -209,6 +353,7 @@ void Gateway::Start() {
 std::uint16_t Gateway::port() const { return state_->server ? state_->server->port() : 0; }
 
 asio::awaitable<void> Gateway::Shutdown() {
+  state_->stopping = true;
   if (state_->server) state_->server->StopAccepting();
   for (auto& instance : state_->instances) co_await instance->Stop();
 }

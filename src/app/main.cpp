@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     std::cout << "lingma-gateway " LGW_VERSION "\n";
     return 0;
   }
-  const app::Config& config = loaded.config;
+  app::Config config = loaded.config;
   obs::Logger logger =
       obs::Logger::Stderr(obs::ParseLevel(config.log_level).value_or(obs::Level::kInfo));
   for (const auto& warning : loaded.warnings) logger.Warn("config.warning", {{"message", warning}});
@@ -58,8 +58,17 @@ int main(int argc, char** argv) {
     logger.Debug("config", {{"key", key}, {"value", value}});
   }
   if (config.api_keys.empty()) {
-    logger.Warn("gateway.no_api_keys",
-                {{"message", "API_KEYS is empty: any local program can use this gateway"}});
+    // Safe by default: without keys the gateway never listens beyond this machine.
+    if (config.host != "127.0.0.1" && config.host != "localhost" && config.host != "::1") {
+      logger.Warn("gateway.loopback_only",
+                  {{"message", "API_KEYS is empty, so HOST=" + config.host +
+                                   " is ignored and the gateway binds 127.0.0.1 only; set "
+                                   "API_KEYS to listen on other addresses"}});
+      config.host = "127.0.0.1";
+    } else {
+      logger.Warn("gateway.no_api_keys",
+                  {{"message", "API_KEYS is empty: any local program can use this gateway"}});
+    }
   }
 
   fs::path binary;

@@ -3,7 +3,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include "chat/answer_assembler.hpp"
@@ -45,49 +44,6 @@ asio::awaitable<void> DeleteSession(lingma::Instance* instance, std::string sess
   co_await instance->Call("chat/deleteSessionById", std::move(params));
 }
 
-}  // namespace
-
-ChatRelay::ChatRelay(std::vector<lingma::Instance*> instances, RelayOptions options,
-                     obs::Logger& logger)
-    : instances_(std::move(instances)),
-      options_(std::move(options)),
-      logger_(logger),
-      random_(std::random_device{}()) {}
-
-lingma::Instance* ChatRelay::PickInstance() const {
-  lingma::Instance* best = nullptr;
-  std::size_t best_load = 0;
-  for (auto* instance : instances_) {
-    const auto snap = instance->Snapshot();
-    if (snap.state != lingma::InstanceState::kReady || !snap.auth.logged_in) continue;
-    if (!best || snap.active_turns < best_load) {
-      best = instance;
-      best_load = snap.active_turns;
-    }
-  }
-  return best;
-}
-
-chat::Failure ChatRelay::Unavailable() const {
-  bool logged_out = false;
-  std::string last_error;
-  for (auto* instance : instances_) {
-    const auto snap = instance->Snapshot();
-    logged_out |= snap.state == lingma::InstanceState::kReady && !snap.auth.logged_in;
-    if (last_error.empty()) last_error = snap.last_error;
-  }
-  if (logged_out) {
-    return {503, "service_unavailable", "lingma_not_logged_in",
-            "Lingma is not logged in. Sign in to Lingma (open the Lingma IDE plugin, or call the "
-            "gateway's login flow) for the gateway's work dir, then retry."};
-  }
-  return {503, "service_unavailable", "lingma_unavailable",
-          "No Lingma instance is ready" + (last_error.empty() ? std::string(".") : ": " + last_error) +
-              " Retry shortly; GET /ready shows the instances' states."};
-}
-
-namespace {
-
 // Turns the assembler's output into events for the sink. (Free functions, not lambdas: GCC 12
 // miscompiles lambda coroutines that take parameters by value.)
 asio::awaitable<bool> Emit(AnswerSink& sink, chat::AnswerAssembler::Output& out,
@@ -108,118 +64,200 @@ asio::awaitable<bool> Emit(AnswerSink& sink, chat::AnswerAssembler::Output& out,
   co_return true;
 }
 
-asio::awaitable<TurnReport> Fail(AnswerSink& sink, TurnReport report, const chat::Failure& failure) {
+asio::awaitable<void> Fail(AnswerSink& sink, TurnReport& report, const chat::Failure& failure) {
   report.outcome = failure.code.empty() ? failure.type : failure.code;
   report.http_status = failure.http_status;
   chat::ChatEvent event = failure;
   co_await sink.OnEvent(event);
-  co_return report;
 }
 
-TurnReport ClientGone(TurnReport report) {
+void MarkClientGone(TurnReport& report) {
   report.outcome = "client_gone";
   report.http_status = 499;
-  return report;
 }
 
 }  // namespace
 
-asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request, std::string model_key,
+ChatRelay::ChatRelay(asio::any_io_executor executor, lingma::Pool& pool, chat::SessionCache& cache,
+                     RelayOptions options, obs::Logger& logger)
+    : executor_(executor),
+      pool_(pool),
+      cache_(cache),
+      options_(std::move(options)),
+      logger_(logger),
+      random_(std::random_device{}()) {}
+
+chat::Failure ChatRelay::Unavailable() const {
+  bool logged_out = false;
+  std::string last_error;
+  for (auto* instance : pool_.instances()) {
+    const auto snap = instance->Snapshot();
+    logged_out |= snap.state == lingma::InstanceState::kReady && !snap.auth.logged_in;
+    if (last_error.empty()) last_error = snap.last_error;
+  }
+  if (logged_out) {
+    return {503, "service_unavailable", "lingma_not_logged_in",
+            "Lingma is not logged in. An operator can get a login URL with `curl -X POST "
+            "http://127.0.0.1:<port>/internal/login` on the gateway's host, open it in a browser "
+            "and sign in with the Alibaba Cloud account; then retry."};
+  }
+  return {503, "service_unavailable", "lingma_unavailable",
+          "No Lingma instance is ready" +
+              (last_error.empty() ? std::string(".") : ": " + last_error + ".") +
+              " Retry shortly; GET /ready shows the instances' states."};
+}
+
+void ChatRelay::DeleteSessions(const std::vector<chat::UpstreamSession>& sessions) {
+  for (const auto& s : sessions) {
+    // A session of an instance that restarted died with the old process: nothing to delete.
+    auto generation = pool_.Generation(s.instance);
+    if (!generation || *generation != s.instance_generation) continue;
+    asio::co_spawn(executor_,
+                   DeleteSession(pool_.instances()[static_cast<std::size_t>(s.instance)],
+                                 s.session_id),
+                   asio::detached);
+  }
+}
+
+asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
+                                           std::string_view scope, std::string model_key,
                                            AnswerSink& sink) {
   TurnReport report;
   const auto started = Clock::now();
 
-  lingma::Instance* instance = PickInstance();
-  if (!instance) {
-    const chat::Failure failure = Unavailable();
-    co_return co_await Fail(sink, report, failure);
-  }
-  report.instance = instance->Snapshot().index;
+  // 1. Which upstream session continues this conversation, if any.
+  chat::SessionLookup lookup = cache_.Begin(
+      scope, request, [this](int index) { return pool_.Generation(index); });
+  DeleteSessions(lookup.abandoned);
+  report.session = lookup.outcome;
+  report.session_reason = lookup.reason;
+  std::optional<int> preferred;
+  if (lookup.session) preferred = lookup.session->instance;
 
-  const chat::Prompt prompt = chat::BuildPrompt(request.messages);
+  // 2. A turn slot: on the session's instance for a hit, else the least busy one.
+  auto lease = co_await pool_.Acquire(preferred);
+  if (!lease) {
+    DeleteSessions(cache_.Abort(lookup.ticket, std::nullopt));
+    const chat::Failure failure = lease.error().kind == lingma::ErrorKind::kNotReady
+                                      ? Unavailable()
+                                      : FailureFrom(lease.error());
+    co_await Fail(sink, report, failure);
+    co_return report;
+  }
+  lingma::Instance* instance = lease->instance();
+  report.instance = lease->index();
+  const bool hit = lookup.session && lookup.session->instance == lease->index();
+  if (lookup.session && !hit) {
+    // Cannot happen with a sticky pool, but never append to a session on the wrong instance.
+    report.session = chat::SessionOutcome::kMiss;
+  }
+  sink.OnStart(TurnStart{report.session, report.instance});
+
+  // 3. The prompt: only the new message(s) on a hit, else the whole conversation.
+  const chat::Prompt prompt =
+      hit ? chat::BuildReplyPrompt(request.messages) : chat::BuildPrompt(request.messages);
   report.prompt_bytes = prompt.text.size();
   lingma::ChatAsk ask;
   ask.request_id = lingma::NewRequestId(random_(), random_());
-  // A fresh upstream session per request: the prompt carries the whole conversation.
-  ask.session_id = lingma::NewSessionId(random_(), random_());
+  ask.session_id = hit ? lookup.session->session_id : lingma::NewSessionId(random_(), random_());
+  ask.is_reply = hit;
   ask.question = prompt.text;
   ask.model_key = std::move(model_key);
   ask.mode = options_.ask_mode;
+  const std::uint64_t generation = pool_.Generation(lease->index()).value_or(0);
+  chat::UpstreamSession used{ask.session_id, lease->index(), generation};
 
   auto turn_or = co_await instance->StartChat(ask);
   if (!turn_or) {
+    DeleteSessions(cache_.Abort(lookup.ticket, used));
     const chat::Failure failure = FailureFrom(turn_or.error());
-    co_return co_await Fail(sink, report, failure);
+    co_await Fail(sink, report, failure);
+    co_return report;
   }
   std::unique_ptr<lingma::ChatTurn> turn = std::move(*turn_or);
 
+  // 4. The answer.
   chat::AnswerAssembler assembler;
   bool filtered = false;
   bool first_token = true;
   auto last_push = Clock::now();
-  const milliseconds wait =
-      options_.silence_interval.count() > 0
-          ? std::min(options_.silence_interval, options_.idle_timeout)
-          : options_.idle_timeout;
-  std::string session_used = ask.session_id;
-
+  const milliseconds wait = options_.silence_interval.count() > 0
+                                ? std::min(options_.silence_interval, options_.idle_timeout)
+                                : options_.idle_timeout;
   while (true) {
     if (sink.client_gone()) {
       turn->Cancel();
-      co_return ClientGone(report);
+      DeleteSessions(cache_.Abort(lookup.ticket, used));
+      MarkClientGone(report);
+      co_return report;
     }
     auto event = co_await turn->Next(wait);
     if (!event) {
       if (event.error().kind == lingma::ErrorKind::kTimeout) {
-        if (Clock::now() - last_push >= options_.idle_timeout) {
+        if (Clock::now() - last_push < options_.idle_timeout) {
+          if (co_await sink.OnSilence()) continue;
           turn->Cancel();
-          const chat::Failure failure{504, "timeout", "upstream_timeout",
-                                      "Lingma sent nothing for " +
-                                          std::to_string(options_.idle_timeout.count() / 1000) +
-                                          " s; the turn was stopped"};
-          co_return co_await Fail(sink, report, failure);
+          DeleteSessions(cache_.Abort(lookup.ticket, used));
+          MarkClientGone(report);
+          co_return report;
         }
-        if (!co_await sink.OnSilence()) {
-          turn->Cancel();
-          co_return ClientGone(report);
-        }
-        continue;
+        turn->Cancel();
+        DeleteSessions(cache_.Abort(lookup.ticket, used));
+        const chat::Failure failure{504, "timeout", "upstream_timeout",
+                                    "Lingma sent nothing for " +
+                                        std::to_string(options_.idle_timeout.count() / 1000) +
+                                        " s; the turn was stopped"};
+        co_await Fail(sink, report, failure);
+        co_return report;
       }
+      DeleteSessions(cache_.Abort(lookup.ticket, used));
       const chat::Failure failure = FailureFrom(event.error());
-      co_return co_await Fail(sink, report, failure);
+      co_await Fail(sink, report, failure);
+      co_return report;
     }
     last_push = Clock::now();
     chat::AnswerAssembler::Output out;
+    const auto* finish = std::get_if<lingma::FinishPush>(&*event);
     if (auto* answer = std::get_if<lingma::AnswerPush>(&*event)) {
       filtered |= answer->filtered;
       out = assembler.OnAnswer(answer->text, answer->overwrite);
     } else if (auto* think = std::get_if<lingma::ThinkPush>(&*event)) {
       out = assembler.OnThink(think->text);
-    } else if (auto* finish = std::get_if<lingma::FinishPush>(&*event)) {
-      if (!finish->session_id.empty()) session_used = finish->session_id;
+    } else if (finish) {
+      if (!finish->session_id.empty()) used.session_id = finish->session_id;
       out = assembler.OnFinish(finish->full_answer);
-      const bool more = co_await Emit(sink, out, report, started, first_token);
-      const auto outcome = lingma::MapFinish(*finish, filtered);
-      // The fresh session has served its purpose; delete it upstream (best effort).
-      auto executor = co_await asio::this_coro::executor;
-      asio::co_spawn(executor, DeleteSession(instance, session_used), asio::detached);
-      if (!more) co_return ClientGone(report);
-      if (!outcome.ok) {
-        const chat::Failure failure{outcome.http_status, outcome.error_type, outcome.error_code,
-                                    outcome.message};
-        co_return co_await Fail(sink, report, failure);
-      }
-      report.usage = chat::EstimateUsage(prompt.text, request.messages.size(),
-                                         assembler.content(), assembler.reasoning());
-      report.outcome = outcome.finish_reason == "stop" ? "ok" : outcome.finish_reason;
-      chat::ChatEvent done = chat::Finish{outcome.finish_reason, report.usage};
-      co_await sink.OnEvent(done);
+    }
+    const bool more = co_await Emit(sink, out, report, started, first_token);
+    if (!more) {
+      if (!finish) turn->Cancel();
+      DeleteSessions(cache_.Abort(lookup.ticket, used));
+      MarkClientGone(report);
       co_return report;
     }
-    if (!co_await Emit(sink, out, report, started, first_token)) {
-      turn->Cancel();
-      co_return ClientGone(report);
+    if (!finish) continue;
+
+    // 5. The end of the turn: remember the session for the next turn, or give it up.
+    const auto outcome = lingma::MapFinish(*finish, filtered);
+    if (!outcome.ok || outcome.finish_reason != "stop") {
+      DeleteSessions(cache_.Abort(lookup.ticket, used));
+    } else if (report.session == chat::SessionOutcome::kOff) {
+      cache_.Abort(lookup.ticket, std::nullopt);
+      DeleteSessions({used});
+    } else {
+      DeleteSessions(cache_.Commit(lookup.ticket, used, assembler.content()));
     }
+    if (!outcome.ok) {
+      const chat::Failure failure{outcome.http_status, outcome.error_type, outcome.error_code,
+                                  outcome.message};
+      co_await Fail(sink, report, failure);
+      co_return report;
+    }
+    report.usage = chat::EstimateUsage(prompt.text, request.messages.size(), assembler.content(),
+                                       assembler.reasoning());
+    report.outcome = outcome.finish_reason == "stop" ? "ok" : outcome.finish_reason;
+    chat::ChatEvent done = chat::Finish{outcome.finish_reason, report.usage};
+    co_await sink.OnEvent(done);
+    co_return report;
   }
 }
 

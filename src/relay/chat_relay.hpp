@@ -1,7 +1,9 @@
-// Runs one chat turn for any API protocol: picks an instance, builds the prompt, streams Lingma's
-// answer as neutral chat events, stops the turn when the client leaves, and reports what happened.
+// Runs one chat turn for any API protocol: session-affinity lookup, instance choice, the prompt,
+// Lingma's answer as neutral chat events, cancellation when the client leaves, and the cache
+// write-back of a complete turn.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -10,7 +12,9 @@
 #include <vector>
 
 #include "chat/model.hpp"
-#include "lingma/instance.hpp"
+#include "chat/session_cache.hpp"
+#include "lingma/pool.hpp"
+#include "relay/turn_report.hpp"
 
 namespace obs {
 class Logger;
@@ -18,15 +22,22 @@ class Logger;
 
 namespace relay {
 
+// What the relay decided before the first answer byte (a stream puts it in its headers).
+struct TurnStart {
+  chat::SessionOutcome session = chat::SessionOutcome::kOff;
+  int instance = -1;
+};
+
 // Where a turn's answer goes. Every call returns false when the client is gone.
 class AnswerSink {
  public:
   virtual ~AnswerSink() = default;
+  virtual void OnStart(const TurnStart& start) = 0;
   // Content and reasoning deltas, then exactly one Finish or Failure.
   virtual boost::asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) = 0;
   // Lingma has been silent for the keep-alive interval (a stream sends a comment).
   virtual boost::asio::awaitable<bool> OnSilence() = 0;
-  // Set by the HTTP layer when the client disconnects while the turn waits for Lingma.
+  // True once the client disconnected.
   virtual bool client_gone() const = 0;
 };
 
@@ -36,31 +47,25 @@ struct RelayOptions {
   std::string ask_mode = "chat";
 };
 
-// What happened, for logs and metrics.
-struct TurnReport {
-  int instance = -1;
-  std::string outcome;  // "ok", "content_filter", "client_gone", or the failure code
-  int http_status = 200;
-  std::size_t prompt_bytes = 0;
-  std::chrono::microseconds time_to_first_token{0};
-  chat::Usage usage;
-};
-
 class ChatRelay {
  public:
-  ChatRelay(std::vector<lingma::Instance*> instances, RelayOptions options, obs::Logger& logger);
+  ChatRelay(boost::asio::any_io_executor executor, lingma::Pool& pool, chat::SessionCache& cache,
+            RelayOptions options, obs::Logger& logger);
 
-  // `model_key` is the upstream key (already resolved and known to exist).
-  boost::asio::awaitable<TurnReport> Run(const chat::ChatRequest& request, std::string model_key,
-                                         AnswerSink& sink);
+  // `scope`: the API key's fingerprint. `model_key`: the upstream key (resolved and known).
+  boost::asio::awaitable<TurnReport> Run(const chat::ChatRequest& request, std::string_view scope,
+                                         std::string model_key, AnswerSink& sink);
 
-  // A ready, logged-in instance with the fewest turns in progress; nullptr if none.
-  lingma::Instance* PickInstance() const;
   // Why no instance can serve (for 503 messages).
   chat::Failure Unavailable() const;
 
+  // Deletes upstream sessions nobody will continue (best effort, in the background).
+  void DeleteSessions(const std::vector<chat::UpstreamSession>& sessions);
+
  private:
-  std::vector<lingma::Instance*> instances_;
+  boost::asio::any_io_executor executor_;
+  lingma::Pool& pool_;
+  chat::SessionCache& cache_;
   RelayOptions options_;
   obs::Logger& logger_;
   std::mt19937_64 random_;

@@ -56,6 +56,7 @@ ApiError NoModels() {
 // Collects a non-stream answer.
 class CollectingSink final : public relay::AnswerSink {
  public:
+  void OnStart(const relay::TurnStart& start) override { session = start.session; }
   asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) override {
     if (auto* d = std::get_if<chat::ContentDelta>(&event)) content += d->text;
     if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) reasoning += r->text;
@@ -66,6 +67,7 @@ class CollectingSink final : public relay::AnswerSink {
   asio::awaitable<bool> OnSilence() override { co_return true; }
   bool client_gone() const override { return false; }
 
+  chat::SessionOutcome session = chat::SessionOutcome::kOff;
   std::string content, reasoning;
   std::optional<chat::Finish> finish;
   std::optional<chat::Failure> failure;
@@ -77,6 +79,10 @@ class SseSink final : public relay::AnswerSink {
  public:
   SseSink(net::ResponseStream& stream, ResponseMeta meta, bool include_usage, const Headers& headers)
       : stream_(stream), meta_(std::move(meta)), include_usage_(include_usage), headers_(headers) {}
+
+  void OnStart(const relay::TurnStart& start) override {
+    headers_.emplace_back("X-Lingma-Session", chat::ToString(start.session));
+  }
 
   asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) override {
     if (auto* failure = std::get_if<chat::Failure>(&event)) {
@@ -141,7 +147,7 @@ class SseSink final : public relay::AnswerSink {
   net::ResponseStream& stream_;
   ResponseMeta meta_;
   bool include_usage_;
-  const Headers& headers_;
+  Headers headers_;
   std::string buffer_;
   std::string completion_, reasoning_;
 };
@@ -161,7 +167,9 @@ net::HttpResponse ErrorResponse(const ApiError& error) {
 asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& context,
                                                          const net::HttpRequest& request,
                                                          net::ResponseStream& stream,
-                                                         const Headers& headers) {
+                                                         const Headers& headers,
+                                                         std::string_view scope,
+                                                         relay::TurnReport& report) {
   auto parsed = ParseChatRequest(request.body, context.limits);
   if (auto* error = std::get_if<ApiError>(&parsed)) co_return ErrorResponse(*error);
   auto& chat_request = std::get<chat::ChatRequest>(parsed);
@@ -186,21 +194,20 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& contex
   std::string upstream_model = std::move(*model_key);
   if (chat_request.stream) {
     SseSink sink(stream, meta, chat_request.include_usage, headers);
-    auto report = co_await context.relay.Run(chat_request, upstream_model, sink);
-    (void)report;
+    report = co_await context.relay.Run(chat_request, scope, upstream_model, sink);
     if (sink.early_failure) co_return ErrorResponse(FromFailure(*sink.early_failure));
     co_return net::HttpResponse{};  // streamed
   }
 
   CollectingSink sink;
-  auto report = co_await context.relay.Run(chat_request, upstream_model, sink);
-  (void)report;
+  report = co_await context.relay.Run(chat_request, scope, upstream_model, sink);
   if (sink.failure) co_return ErrorResponse(FromFailure(*sink.failure));
   if (!sink.finish) {
     co_return ErrorResponse(
         ApiError{502, "the turn ended without an answer", "upstream_error", "", "upstream_error"});
   }
   net::HttpResponse response;
+  response.headers.emplace_back("X-Lingma-Session", chat::ToString(sink.session));
   response.body = RenderCompletion(meta, sink.content, sink.reasoning, sink.finish->finish_reason,
                                    sink.finish->usage, chat::EstimateTokens(sink.reasoning));
   co_return response;
