@@ -1,5 +1,5 @@
 # Front door: `make run` and `make test` work on a fresh Debian 12 machine as root.
-.PHONY: all deps build build-test run test unit integration e2e clean format
+.PHONY: all deps build build-test run test unit integration e2e e2e-run clean format
 
 JOBS ?= $(shell nproc)
 
@@ -20,9 +20,16 @@ build-test: deps
 run: build
 	@./scripts/run.sh build/release
 
-# Every test: unit and integration suites (ctest).
+# Every test: unit and integration suites (ctest), then the end-to-end suite with the official
+# OpenAI SDK against the gateway and the simulator.
 test: build-test
 	@ctest --preset debug -j $(JOBS)
+	@$(MAKE) --no-print-directory e2e-run
+
+e2e: build-test e2e-run
+
+e2e-run:
+	@cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && LGW_BUILD_DIR=$(CURDIR)/build/debug npm test
 
 unit: build-test
 	@ctest --preset debug -L unit -j $(JOBS)

@@ -869,7 +869,8 @@ asio::awaitable<void> Server::RunTurn(std::shared_ptr<Turn> turn) {
     switch (step.kind) {
       case StreamStep::Kind::kStepStart:
       case StreamStep::Kind::kStepEnd: {
-        if (!co_await ReadyToPush(turn)) co_return;
+        const bool ready = co_await ReadyToPush(turn);
+        if (!ready) co_return;
         const PushId id = NextPushId(conn, turn);
         body_.clear();
         const bool start = step.kind == StreamStep::Kind::kStepStart;
@@ -879,7 +880,8 @@ asio::awaitable<void> Server::RunTurn(std::shared_ptr<Turn> turn) {
         break;
       }
       case StreamStep::Kind::kTitle: {
-        if (!co_await ReadyToPush(turn)) co_return;
+        const bool ready = co_await ReadyToPush(turn);
+        if (!ready) co_return;
         const PushId id = NextPushId(conn, turn);
         body_.clear();
         AppendTitleUpdate(body_, id, session, SessionTitle(ask.question));
@@ -897,7 +899,8 @@ asio::awaitable<void> Server::RunTurn(std::shared_ptr<Turn> turn) {
         if (step.delay && t.knobs.delta_delay_ms > 0) {
           co_await SleepFor(t, std::chrono::milliseconds(t.knobs.delta_delay_ms));
         }
-        if (!co_await ReadyToPush(turn)) co_return;
+        const bool ready = co_await ReadyToPush(turn);
+        if (!ready) co_return;
         const PushId id = NextPushId(conn, turn);
         body_.clear();
         AppendAnswer(body_, id, ask.request_id, session, step.text, step.overwrite,
@@ -906,10 +909,12 @@ asio::awaitable<void> Server::RunTurn(std::shared_ptr<Turn> turn) {
         t.answered = step.answered;
         break;
       }
-      case StreamStep::Kind::kFinish:
-        if (!co_await ReadyToPush(turn)) co_return;
+      case StreamStep::Kind::kFinish: {
+        const bool ready = co_await ReadyToPush(turn);
+        if (!ready) co_return;
         SendFinish(turn, step.reason, step.status, step.text);
         co_return;
+      }
       case StreamStep::Kind::kExit:
         // The client must see what was sent before the crash: wait for the socket to drain.
         while (!conn.closed() && !conn.flushed()) {

@@ -64,13 +64,6 @@ std::vector<std::unique_ptr<lingma::Instance>> MakeInstances(
   return instances;
 }
 
-std::string NewRequestId(std::mt19937_64& random) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "req_";
-  for (int i = 0; i < 24; ++i) id.push_back(kHex[random() % 16]);
-  return id;
-}
-
 bool IsLoopback(std::string_view address) {
   return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
 }
@@ -106,8 +99,7 @@ struct GatewayState {
                     .instances = [this] { return Snapshots(); },
                     .cache = [this] { return cache.stats(); },
                     .waiting = [this] { return pool.waiting(); }}),
-        started_at(std::chrono::steady_clock::now()),
-        random(std::random_device{}()) {
+        started_at(std::chrono::steady_clock::now()) {
     for (auto& instance : instances) {
       const int index = instance->Snapshot().index;
       instance->OnStateChange([this, index](lingma::InstanceState state) {
@@ -144,7 +136,6 @@ struct GatewayState {
   GatewayMetrics metrics;
   std::unique_ptr<net::HttpServer> server;
   std::chrono::steady_clock::time_point started_at;
-  std::mt19937_64 random;
   bool stopping = false;
 };
 
@@ -166,7 +157,7 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
                                                        net::ResponseStream& stream) {
   const auto started = Clock::now();
   metrics.RequestStarted();
-  const std::string request_id = NewRequestId(random);
+  const std::string& request_id = request.id;
   api::openai::Headers headers = CorsHeaders(request);
   const bool cors_allowed = !headers.empty();
   headers.emplace_back("X-Request-Id", request_id);

@@ -64,6 +64,11 @@ AnswerAssembler::Output AnswerAssembler::OnAnswer(std::string_view text, bool ov
   Output out;
   if (finished_ || text.empty()) return out;
   any_delta_ = true;
+  if (overwrite) {
+    upstream_.assign(text);
+  } else {
+    upstream_.append(text);
+  }
   if (!overwrite) {
     Take(splitter_.Feed(text), /*keep_reasoning=*/true, out);
     return out;
@@ -81,6 +86,7 @@ AnswerAssembler::Output AnswerAssembler::OnThink(std::string_view text) {
   Output out;
   if (finished_ || text.empty()) return out;
   think_pushed_ = true;
+  think_.append(text);
   out.reasoning = std::string(text);
   reasoning_ += out.reasoning;
   return out;
@@ -94,12 +100,25 @@ AnswerAssembler::Output AnswerAssembler::OnFinish(std::string_view full_answer) 
     Take(splitter_.Finish(), /*keep_reasoning=*/true, out);
     return out;
   }
+  upstream_.assign(full_answer);
   splitter_.Reset();
   ThinkSplitter::Output split = splitter_.Feed(full_answer);
   const ThinkSplitter::Output rest = splitter_.Finish();
   split.content += rest.content;
   split.reasoning += rest.reasoning;
   Take(split, /*keep_reasoning=*/!think_pushed_, out);
+  return out;
+}
+
+AnswerAssembler::Output AnswerAssembler::Complete() const {
+  ThinkSplitter splitter;
+  ThinkSplitter::Output split = splitter.Feed(upstream_);
+  const ThinkSplitter::Output rest = splitter.Finish();
+  Output out;
+  out.content = split.content + rest.content;
+  out.reasoning = think_;
+  // fullAnswer repeats what chat/think delivered; deltas do not.
+  if (any_delta_ || !think_pushed_) out.reasoning += split.reasoning + rest.reasoning;
   return out;
 }
 

@@ -40,6 +40,10 @@ class AnswerAssembler {
   Output OnThink(std::string_view text);
   Output OnFinish(std::string_view full_answer);
 
+  // The answer as Lingma finally means it (overwrites applied, split afresh), for clients that
+  // get the whole answer at once: unlike content(), it never holds text Lingma took back.
+  Output Complete() const;
+
   const std::string& content() const { return content_; }  // everything emitted as content
   const std::string& reasoning() const { return reasoning_; }
   bool any_delta() const { return any_delta_; }  // a non-empty chat/answer text arrived
@@ -61,6 +65,8 @@ class AnswerAssembler {
 
   void Take(const ThinkSplitter::Output& split, bool keep_reasoning, Output& out);
 
+  std::string upstream_;  // Lingma's current answer text (deltas appended, overwrites applied)
+  std::string think_;     // chat/think texts
   ThinkSplitter splitter_;
   Channel content_channel_;
   Channel reasoning_channel_;  // reasoning from think blocks inside the answer text

@@ -194,4 +194,30 @@ TEST(AnswerAssemblerTest, PushesAfterFinishAreIgnored) {
 }
 
 }  // namespace
+TEST(AnswerAssemblerComplete, AppliesOverwritesThatStreamingCouldNotTakeBack) {
+  AnswerAssembler a;
+  a.OnAnswer("Hello wrold", false);
+  a.OnAnswer("Hello world, fixed", true);
+  a.OnFinish("");
+  EXPECT_TRUE(a.diverged());
+  EXPECT_EQ(a.Complete().content, "Hello world, fixed");
+  EXPECT_NE(a.content(), "Hello world, fixed");  // what a stream client already holds
+}
+
+TEST(AnswerAssemblerComplete, SplitsThinkBlocksAndKeepsThinkPushes) {
+  AnswerAssembler a;
+  a.OnThink("pushed. ");
+  a.OnAnswer("\n````think::{THINK_TIME}\ninline\n````\nthe answer", false);
+  a.OnFinish("");
+  const auto complete = a.Complete();
+  EXPECT_EQ(complete.content, "the answer");
+  EXPECT_EQ(complete.reasoning, "pushed. inline");
+}
+
+TEST(AnswerAssemblerComplete, UsesFullAnswerWhenNoDeltaArrived) {
+  AnswerAssembler a;
+  a.OnFinish("only in fullAnswer");
+  EXPECT_EQ(a.Complete().content, "only in fullAnswer");
+}
+
 }  // namespace chat

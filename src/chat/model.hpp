@@ -54,6 +54,10 @@ struct ReasoningDelta {
 struct Finish {
   std::string finish_reason;  // "stop" | "content_filter" | "length"
   Usage usage;
+  // The whole answer as Lingma finally means it (for non-stream responses, which can still apply
+  // overwrites that a stream could not take back).
+  std::string content;
+  std::string reasoning;
 };
 struct Failure {
   int http_status = 502;

@@ -162,8 +162,8 @@ class SessionCache {
   std::unordered_map<Fingerprint, Entry, FingerprintHash> entries_;
   std::list<Fingerprint> lru_;                   // most recently used first
   std::map<std::uint64_t, InFlight> in_flight_;  // by ticket, i.e. oldest first
-  std::unordered_map<Fingerprint, std::uint64_t, FingerprintHash>
-      in_use_;  // consumed key, its ticket
+  // Keys consumed by a hit whose ticket has not ended, and that ticket.
+  std::unordered_map<Fingerprint, std::uint64_t, FingerprintHash> in_use_;
   Stats stats_;
 };
 

@@ -342,7 +342,8 @@ void ChatTurn::Cancel() {
 
 asio::awaitable<Result<ChatEvent>> ChatTurn::Next(milliseconds idle_timeout) {
   ChatEvent event;
-  switch (co_await state_->events.Pop(event, idle_timeout)) {
+  const auto status = co_await state_->events.Pop(event, idle_timeout);
+  switch (status) {
     case net::AsyncQueue<ChatEvent>::PopStatus::kItem:
       co_return event;
     case net::AsyncQueue<ChatEvent>::PopStatus::kTimeout:
@@ -410,7 +411,8 @@ void Instance::OnStateChange(std::function<void(InstanceState)> callback) {
 asio::awaitable<Result<json::value>> Instance::Call(std::string method, json::value params,
                                                     milliseconds timeout) {
   auto core = core_;
-  co_return co_await core->Call(std::move(method), std::move(params), timeout);
+  auto result = co_await core->Call(std::move(method), std::move(params), timeout);
+  co_return result;
 }
 
 asio::awaitable<Result<std::unique_ptr<ChatTurn>>> Instance::StartChat(ChatAsk ask) {

@@ -39,8 +39,12 @@ std::string LogHint(const fs::path& log) { return " (its output is in " + log.st
 }  // namespace
 
 asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::Establish() {
-  if (options.mode == LaunchMode::kAttach) co_return co_await AttachAndConnect();
-  co_return co_await SpawnAndConnect();
+  if (options.mode == LaunchMode::kAttach) {
+    auto attached = co_await AttachAndConnect();
+    co_return attached;
+  }
+  auto spawned = co_await SpawnAndConnect();
+  co_return spawned;
 }
 
 asio::awaitable<void> InstanceCore::RemoveLeftovers() {
@@ -112,7 +116,8 @@ asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::SpawnA
   if (closing) co_return Error{ErrorKind::kCancelled, "shutting down"};
   lingma_pid = info->pid;
   port = info->port;
-  co_return co_await ConnectUntil(info->port, deadline, true);
+  auto connected = co_await ConnectUntil(info->port, deadline, true);
+  co_return connected;
 }
 
 asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::AttachAndConnect() {
@@ -131,7 +136,8 @@ asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::Attach
     lingma_pid = info->pid;
   }
   port = target;
-  co_return co_await ConnectUntil(target, Clock::now() + options.rpc_timeout, false);
+  auto connected = co_await ConnectUntil(target, Clock::now() + options.rpc_timeout, false);
+  co_return connected;
 }
 
 asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::ConnectUntil(

@@ -9,6 +9,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
+#include <random>
 #include <unordered_set>
 
 namespace net {
@@ -27,6 +29,13 @@ std::string_view HttpRequest::Header(std::string_view name) const {
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+std::string NewRequestId(std::mt19937_64& random) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "req_";
+  for (int i = 0; i < 24; ++i) id.push_back(kHex[random() % 16]);
+  return id;
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -128,7 +137,8 @@ class BeastHttpServer final : public HttpServer {
         acceptor_(executor),
         options_(std::move(options)),
         handler_(std::move(handler)),
-        alive_(std::make_shared<bool>(true)) {}
+        alive_(std::make_shared<bool>(true)),
+        random_(std::random_device{}()) {}
 
   ~BeastHttpServer() override {
     *alive_ = false;
@@ -193,8 +203,11 @@ class BeastHttpServer final : public HttpServer {
       first = false;
       HttpResponse response;
       bool keep_alive = false;
+      const std::string request_id = NewRequestId(random_);
       if (hec) {
-        if (hec == http::error::header_limit) {
+        if (hec == http::error::body_limit) {
+          response = PlainError(413, "request body too large");  // from Content-Length alone
+        } else if (hec == http::error::header_limit) {
           response = PlainError(431, "request headers too large");
         } else if (hec == http::error::end_of_stream || hec == beast::error::timeout ||
                    hec == asio::error::operation_aborted || hec == asio::error::connection_reset ||
@@ -223,6 +236,7 @@ class BeastHttpServer final : public HttpServer {
           }
           request.body = std::move(msg.body());
           request.peer = peer;
+          request.id = request_id;
           keep_alive = msg.keep_alive();
           stream.expires_never();  // the handler owns its own deadlines
           // A streamed response ends its connection: the close watcher has a read pending.
@@ -232,6 +246,10 @@ class BeastHttpServer final : public HttpServer {
           if (chunked.begun()) break;
         }
       }
+      // The router sets it on the responses it makes; errors of the HTTP layer get it here.
+      const bool has_id = std::any_of(response.headers.begin(), response.headers.end(),
+                                      [](const auto& h) { return h.first == "X-Request-Id"; });
+      if (!has_id) response.headers.emplace_back("X-Request-Id", request_id);
       http::response<http::string_body> out{static_cast<http::status>(response.status), 11};
       out.set(http::field::server, "lingma-gateway/" LGW_VERSION);
       out.set(http::field::content_type, response.content_type);
@@ -256,6 +274,7 @@ class BeastHttpServer final : public HttpServer {
   std::uint16_t port_ = 0;
   std::size_t connections_ = 0;
   bool stopping_ = false;
+  std::mt19937_64 random_;
 };
 
 }  // namespace

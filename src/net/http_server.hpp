@@ -20,6 +20,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string peer;     // remote address
+  std::string id;       // request id, unique per process ("req_" + 24 hex digits): X-Request-Id
   // First value of a header (name in lower case), or "" when absent.
   std::string_view Header(std::string_view name) const;
 };

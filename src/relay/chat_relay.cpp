@@ -55,11 +55,13 @@ asio::awaitable<bool> Emit(AnswerSink& sink, chat::AnswerAssembler::Output& out,
   }
   if (!out.reasoning.empty()) {
     chat::ChatEvent event = chat::ReasoningDelta{std::move(out.reasoning)};
-    if (!co_await sink.OnEvent(event)) co_return false;
+    const bool listening = co_await sink.OnEvent(event);
+    if (!listening) co_return false;
   }
   if (!out.content.empty()) {
     chat::ChatEvent event = chat::ContentDelta{std::move(out.content)};
-    if (!co_await sink.OnEvent(event)) co_return false;
+    const bool listening = co_await sink.OnEvent(event);
+    if (!listening) co_return false;
   }
   co_return true;
 }
@@ -195,7 +197,8 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
     if (!event) {
       if (event.error().kind == lingma::ErrorKind::kTimeout) {
         if (Clock::now() - last_push < options_.idle_timeout) {
-          if (co_await sink.OnSilence()) continue;
+          const bool client_listening = co_await sink.OnSilence();
+          if (client_listening) continue;
           turn->Cancel();
           DeleteSessions(cache_.Abort(lookup.ticket, used));
           MarkClientGone(report);
@@ -236,15 +239,18 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
     }
     if (!finish) continue;
 
-    // 5. The end of the turn: remember the session for the next turn, or give it up.
+    // 5. The end of the turn: remember the session for the next turn, or give it up. The answer
+    // the client ends up with: a stream holds what was streamed, a whole response the final text.
     const auto outcome = lingma::MapFinish(*finish, filtered);
+    chat::AnswerAssembler::Output complete = assembler.Complete();
+    const std::string& client_answer = request.stream ? assembler.content() : complete.content;
     if (!outcome.ok || outcome.finish_reason != "stop") {
       DeleteSessions(cache_.Abort(lookup.ticket, used));
     } else if (report.session == chat::SessionOutcome::kOff) {
       cache_.Abort(lookup.ticket, std::nullopt);
       DeleteSessions({used});
     } else {
-      DeleteSessions(cache_.Commit(lookup.ticket, used, assembler.content()));
+      DeleteSessions(cache_.Commit(lookup.ticket, used, client_answer));
     }
     if (!outcome.ok) {
       const chat::Failure failure{outcome.http_status, outcome.error_type, outcome.error_code,
@@ -255,7 +261,9 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
     report.usage = chat::EstimateUsage(prompt.text, request.messages.size(), assembler.content(),
                                        assembler.reasoning());
     report.outcome = outcome.finish_reason == "stop" ? "ok" : outcome.finish_reason;
-    chat::ChatEvent done = chat::Finish{outcome.finish_reason, report.usage};
+    chat::ChatEvent done = chat::Finish{outcome.finish_reason, report.usage,
+                                        std::move(complete.content),
+                                        std::move(complete.reasoning)};
     co_await sink.OnEvent(done);
     co_return report;
   }

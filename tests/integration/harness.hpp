@@ -195,7 +195,8 @@ class SimInstanceTest : public ::testing::Test {
         t.error = started.error();
         co_return t;
       }
-      co_return co_await Collect(**started, idle);
+      Turn collected = co_await Collect(**started, idle);
+      co_return collected;
     }());
   }
 

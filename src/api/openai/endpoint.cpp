@@ -42,17 +42,6 @@ std::vector<UpstreamModel> Upstream(const std::vector<lingma::ModelInfo>& models
   return out;
 }
 
-ApiError NoModels() {
-  ApiError e;
-  e.http_status = 503;
-  e.type = "service_unavailable";
-  e.code = "lingma_unavailable";
-  e.message =
-      "The model list is not available: no Lingma instance is ready and logged in. GET /ready "
-      "shows why.";
-  return e;
-}
-
 // Collects a non-stream answer.
 class CollectingSink final : public relay::AnswerSink {
  public:
@@ -60,7 +49,12 @@ class CollectingSink final : public relay::AnswerSink {
   asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) override {
     if (auto* d = std::get_if<chat::ContentDelta>(&event)) content += d->text;
     if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) reasoning += r->text;
-    if (auto* f = std::get_if<chat::Finish>(&event)) finish = *f;
+    if (auto* f = std::get_if<chat::Finish>(&event)) {
+      // The whole answer, with Lingma's overwrites applied (deltas may hold text it took back).
+      finish = *f;
+      content = f->content;
+      reasoning = f->reasoning;
+    }
     if (auto* f = std::get_if<chat::Failure>(&event)) failure = *f;
     co_return true;
   }
@@ -96,7 +90,8 @@ class SseSink final : public relay::AnswerSink {
       co_await stream_.End();
       co_return false;
     }
-    if (!co_await EnsureBegun()) co_return false;
+    const bool begun = co_await EnsureBegun();
+    if (!begun) co_return false;
     if (auto* d = std::get_if<chat::ContentDelta>(&event)) {
       AppendContentChunk(buffer_, meta_, d->text);
       completion_ += d->text;
@@ -113,13 +108,16 @@ class SseSink final : public relay::AnswerSink {
       co_await stream_.End();
       co_return ok;
     }
-    co_return co_await Flush();
+    const bool ok = co_await Flush();
+    co_return ok;
   }
 
   asio::awaitable<bool> OnSilence() override {
-    if (!co_await EnsureBegun()) co_return false;
+    const bool begun = co_await EnsureBegun();
+    if (!begun) co_return false;
     AppendKeepAlive(buffer_);
-    co_return co_await Flush();
+    const bool ok = co_await Flush();
+    co_return ok;
   }
 
   bool client_gone() const override { return stream_.client_gone(); }
@@ -132,7 +130,8 @@ class SseSink final : public relay::AnswerSink {
     Headers headers = headers_;
     headers.emplace_back("Cache-Control", "no-cache");
     headers.emplace_back("X-Accel-Buffering", "no");
-    if (!co_await stream_.Begin(200, headers, "text/event-stream")) co_return false;
+    const bool sent = co_await stream_.Begin(200, headers, "text/event-stream");
+    if (!sent) co_return false;
     buffer_.clear();
     AppendRoleChunk(buffer_, meta_);
     co_return true;
@@ -158,7 +157,8 @@ net::HttpResponse ErrorResponse(const ApiError& error) {
   net::HttpResponse response;
   response.status = error.http_status;
   response.body = RenderError(error);
-  if (error.http_status == 503 || error.http_status == 429) {
+  // Retrying helps with load and rate limits, never with an exhausted quota (SDKs retry on it).
+  if (error.http_status == 503 || (error.http_status == 429 && error.code != "insufficient_quota")) {
     response.headers.emplace_back("Retry-After", error.http_status == 503 ? "2" : "1");
   }
   return response;
@@ -216,7 +216,7 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& contex
 asio::awaitable<net::HttpResponse> HandleModels(EndpointContext& context,
                                                 const net::HttpRequest& request) {
   auto models = co_await context.catalog.Models();
-  if (!models) co_return ErrorResponse(NoModels());
+  if (!models) co_return ErrorResponse(FromFailure(context.relay.Unavailable()));
   const auto entries = BuildModelEntries(Upstream(*models));
   constexpr std::string_view kPrefix = "/v1/models/";
   net::HttpResponse response;
