@@ -1,10 +1,16 @@
 // API key checks; see api_keys.hpp.
 #include "app/api_keys.hpp"
 
-#include "app/sha256.hpp"
+#include "chat/hashing.hpp"
 
 namespace app {
 namespace {
+
+std::array<std::uint8_t, 32> Digest(std::string_view key) {
+  chat::Sha256 hasher;
+  hasher.Update(key);
+  return hasher.Finish();
+}
 
 std::string_view BearerToken(std::string_view authorization) {
   constexpr std::string_view kBearer = "bearer ";
@@ -23,7 +29,7 @@ std::string_view BearerToken(std::string_view authorization) {
 }  // namespace
 
 ApiKeys::ApiKeys(const std::vector<std::string>& keys) {
-  for (const auto& key : keys) digests_.push_back(Sha256(key));
+  for (const auto& key : keys) digests_.push_back(Digest(key));
 }
 
 std::optional<std::string> ApiKeys::Authenticate(std::string_view authorization,
@@ -32,7 +38,7 @@ std::optional<std::string> ApiKeys::Authenticate(std::string_view authorization,
   std::string_view presented = BearerToken(authorization);
   if (presented.empty()) presented = x_api_key;
   if (presented.empty()) return std::nullopt;
-  const auto digest = Sha256(presented);
+  const auto digest = Digest(presented);
   // Every configured key is compared in full: no early exit that would time the match.
   unsigned matched = 0;
   for (const auto& candidate : digests_) {
@@ -45,7 +51,7 @@ std::optional<std::string> ApiKeys::Authenticate(std::string_view authorization,
 }
 
 std::string ApiKeys::Fingerprint(std::string_view key) {
-  return "key-" + Sha256Hex(key).substr(0, 12);
+  return "key-" + chat::ToHex(Digest(key)).substr(0, 12);
 }
 
 }  // namespace app

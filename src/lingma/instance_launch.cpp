@@ -53,7 +53,7 @@ asio::awaitable<void> InstanceCore::RemoveLeftovers() {
   if (auto info = ReadInfoFile(options.work_dir)) {
     if (IsProcessAlive(info->pid) && IsOurLingma(info->pid, options.work_dir)) {
       logger.Warn("instance.leftover", {{"instance", options.index}, {"pid", info->pid}});
-      co_await net::StopForeignProcess(executor, info->pid, options.stop_grace);
+      co_await net::StopForeignProcess(executor, info->pid, options.stop_grace, IsProcessAlive);
     }
   }
   std::error_code ignored;
@@ -179,7 +179,9 @@ asio::awaitable<void> InstanceCore::StopProcesses() {
                                      {"status", net::DescribeExitStatus(status)}});
     const bool daemonized = daemon > 0 && daemon != child->pid();
     child.reset();
-    if (daemonized) co_await net::StopForeignProcess(executor, daemon, options.stop_grace);
+    if (daemonized) {
+      co_await net::StopForeignProcess(executor, daemon, options.stop_grace, IsProcessAlive);
+    }
   }
   lingma_pid = 0;
 }

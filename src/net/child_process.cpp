@@ -12,7 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace net {
 namespace asio = boost::asio;
@@ -21,21 +20,6 @@ std::string DescribeExitStatus(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   return "ended (wait status " + std::to_string(status) + ")";
-}
-
-bool ProcessExists(int pid) {
-  if (pid <= 0) return false;
-  if (kill(pid, 0) != 0 && errno != EPERM) return false;
-  // A zombie still answers kill(0); it is as good as dead for us.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (stat && std::getline(stat, line)) {
-    const auto close_paren = line.rfind(')');
-    if (close_paren != std::string::npos && close_paren + 2 < line.size()) {
-      return line[close_paren + 2] != 'Z' && line[close_paren + 2] != 'X';
-    }
-  }
-  return true;
 }
 
 asio::awaitable<void> SleepFor(asio::any_io_executor executor, std::chrono::milliseconds duration) {
@@ -166,20 +150,20 @@ ChildProcess::~ChildProcess() {
 }
 
 asio::awaitable<bool> StopForeignProcess(asio::any_io_executor executor, int pid,
-                                         std::chrono::milliseconds grace) {
-  if (!ProcessExists(pid)) co_return true;
+                                         std::chrono::milliseconds grace, bool (*alive)(int pid)) {
+  if (!alive(pid)) co_return true;
   kill(pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  while (ProcessExists(pid) && std::chrono::steady_clock::now() < deadline) {
+  while (alive(pid) && std::chrono::steady_clock::now() < deadline) {
     co_await SleepFor(executor, std::chrono::milliseconds(20));
   }
-  if (ProcessExists(pid)) {
+  if (alive(pid)) {
     kill(pid, SIGKILL);
-    for (int i = 0; i < 50 && ProcessExists(pid); ++i) {
+    for (int i = 0; i < 50 && alive(pid); ++i) {
       co_await SleepFor(executor, std::chrono::milliseconds(20));
     }
   }
-  co_return !ProcessExists(pid);
+  co_return !alive(pid);
 }
 
 }  // namespace net

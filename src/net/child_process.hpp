@@ -25,9 +25,6 @@ struct SpawnOptions {
 // Exit status as a short human description: "exited with status 3", "killed by signal 9".
 std::string DescribeExitStatus(int wait_status);
 
-// True when `pid` names a process that exists (not a zombie we could tell apart cheaply).
-bool ProcessExists(int pid);
-
 class ChildProcess {
  public:
   // Starts the program. The child gets its own process group and dies with the gateway
@@ -56,9 +53,11 @@ class ChildProcess {
 };
 
 // Stops a process that is not our child (a daemonized Lingma whose pid came from `.info`):
-// SIGTERM, wait up to `grace` for it to vanish, then SIGKILL. Returns true if it is gone.
+// SIGTERM, wait up to `grace` for it to vanish, then SIGKILL. `alive` tells whether it still
+// runs (the caller's notion, which knows zombies). Returns true if it is gone.
 boost::asio::awaitable<bool> StopForeignProcess(boost::asio::any_io_executor executor, int pid,
-                                                std::chrono::milliseconds grace);
+                                                std::chrono::milliseconds grace,
+                                                bool (*alive)(int pid));
 
 // Sleeps on the executor (for polling loops).
 boost::asio::awaitable<void> SleepFor(boost::asio::any_io_executor executor,

@@ -21,6 +21,9 @@ export const SPEC_PATH = path.join(SPEC_DIR, 'openai-openapi.yaml');
 export const GATEWAY_BIN = path.join(BUILD_DIR, 'lingma-gateway');
 
 const START_TIMEOUT_MS = 15_000;
+// Name of the simulator's ask log with startGateway({askLog: true}). Relative: every lingma-sim
+// runs in its instance's work dir, so each instance gets a log of its own.
+const ASK_LOG_NAME = 'ask.jsonl';
 const STOP_TIMEOUT_MS = 10_000;
 
 // Settings the gateway or the simulator would pick up from the environment; the suite passes
@@ -28,6 +31,7 @@ const STOP_TIMEOUT_MS = 10_000;
 const GATEWAY_ENV_NAMES = new Set([
   'HOST', 'PORT', 'API_KEYS', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'CORS_ALLOW_ORIGINS',
   'SSE_KEEPALIVE_INTERVAL', 'DEFAULT_MODEL', 'DEFAULT_ASK_MODE', 'SIMULATOR', 'ENV_FILE',
+  'ADMIN_API_KEY', 'SESSION_REUSE_ENABLED', 'SESSION_CACHE_MAX_ENTRIES', 'SESSION_CACHE_TTL_SEC',
 ]);
 
 function childEnv(extra) {
@@ -83,6 +87,72 @@ export class Gateway {
     } finally {
       this.clearControl();
     }
+  }
+
+  // Every JSON line the gateway logged so far (other stderr lines are skipped).
+  logEntries(event) {
+    const entries = [];
+    for (const line of this.stderr) {
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (event === undefined || entry.event === event) entries.push(entry);
+    }
+    return entries;
+  }
+
+  // Waits for a log entry matching the predicate (a streamed request is logged after its last
+  // byte, and stderr arrives on its own schedule).
+  async waitForLog(predicate, timeoutMs = 5_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.logEntries().find(predicate);
+      if (found) return found;
+      if (Date.now() >= deadline) {
+        throw new Error(`no matching gateway log line within ${timeoutMs} ms; last lines:\n${this.stderr.slice(-10).join('\n')}`);
+      }
+      await sleep(20);
+    }
+  }
+
+  // The `http.request` log entry of the response's X-Request-Id.
+  async requestLog(requestId, timeoutMs) {
+    return this.waitForLog((e) => e.event === 'http.request' && e.request_id === requestId, timeoutMs);
+  }
+
+  // The simulators' ask logs (started with askLog: true): one entry per chat/ask, oldest first
+  // per instance, each tagged with the index of the instance whose simulator wrote it.
+  askLog() {
+    const entries = [];
+    const work = path.join(this.dir, 'work');
+    for (const name of fs.existsSync(work) ? fs.readdirSync(work) : []) {
+      const m = /^inst-(\d+)$/.exec(name);
+      const file = path.join(work, name, ASK_LOG_NAME);
+      if (!m || !fs.existsSync(file)) continue;
+      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+        if (line.trim() !== '') entries.push({ ...JSON.parse(line), instance: Number(m[1]) });
+      }
+    }
+    return entries;
+  }
+
+  // GET /internal/stats as JSON.
+  async stats() {
+    const res = await this.fetch('/internal/stats');
+    const text = await res.text();
+    assert.equal(res.status, 200, `GET /internal/stats: ${text}`);
+    return JSON.parse(text);
+  }
+
+  // GET /metrics as text.
+  async metricsText() {
+    const res = await this.fetch('/metrics');
+    const text = await res.text();
+    assert.equal(res.status, 200, `GET /metrics: ${text}`);
+    return text;
   }
 
   client(options = {}) {
@@ -161,15 +231,16 @@ export class Gateway {
 //   apiKeys: ['k1', 'k2'] → --api-keys; poolSize → --lingma-pool-size; args: more flags;
 //   env: extra environment (e.g. LINGMA_SIM_AUTH); control: initial control-file knobs;
 //   script: [{match|regex, reply}] for LINGMA_SIM_SCRIPT;
-//   ready: predicate on {status, body} of GET /ready to wait for (default status 200).
-export async function startGateway({ apiKeys, poolSize, args = [], env = {}, control, script, ready } = {}) {
+//   ready: predicate on {status, body} of GET /ready to wait for (default status 200);
+//   askLog: true → every simulator keeps an ask log, read with gateway.askLog().
+export async function startGateway({ apiKeys, poolSize, args = [], env = {}, control, script, ready, askLog } = {}) {
   if (!fs.existsSync(GATEWAY_BIN)) {
     throw new Error(`gateway binary not found at ${GATEWAY_BIN}; build it or set LGW_BUILD_DIR`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgw-e2e-'));
   const controlPath = path.join(dir, 'control.json');
   if (control) writeJsonAtomic(controlPath, control);
-  const extraEnv = { LINGMA_SIM_CONTROL: controlPath, ...env };
+  const extraEnv = { LINGMA_SIM_CONTROL: controlPath, ...(askLog ? { LINGMA_SIM_ASK_LOG: ASK_LOG_NAME } : {}), ...env };
   if (script) {
     const scriptPath = path.join(dir, 'script.json');
     writeJsonAtomic(scriptPath, script);
