@@ -1,5 +1,5 @@
 # Front door: `make run` and `make test` work on a fresh Debian 12 machine as root.
-.PHONY: all deps build build-test run test unit integration e2e e2e-run clean format
+.PHONY: all deps build build-test run test unit integration e2e e2e-run bench clean format
 
 JOBS ?= $(shell nproc)
 
@@ -36,6 +36,10 @@ unit: build-test
 
 integration: build-test
 	@ctest --preset debug -L integration
+
+# Benchmarks (numbers printed, never asserted): session reuse on vs off over a 10-turn conversation.
+bench: build
+	@node bench/session_reuse.mjs --build-dir build/release
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')

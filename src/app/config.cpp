@@ -34,6 +34,7 @@ struct Input {
   bool Boolean() const;
   milliseconds Seconds(bool allow_zero) const;
   milliseconds Millis(long long min, long long max) const;
+  double Number(double min, double max) const;
   std::string Choice(std::initializer_list<std::string_view> choices) const;
   std::string NonEmpty() const;
 };
@@ -66,6 +67,13 @@ constexpr double kMaxSeconds = 1e6;  // ~11 days; far beyond any sane timeout, s
 constexpr long long kMaxMillis = 3'600'000;
 constexpr std::size_t kHelpFlagColumn = 39;  // where the env name and default start
 constexpr std::string_view kDefaultWorkDirText = "~/.cache/lingma-gateway";
+
+// Shortest text that reads back as the same number ("0", "2.5", "1000000").
+std::string FormatNumber(double value) {
+  char buffer[32];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, ec == std::errc() ? end : buffer);
+}
 
 std::string FormatMillisAsSeconds(milliseconds value) {
   if (value.count() % 1000 == 0) return std::to_string(value.count() / 1000);
@@ -202,6 +210,13 @@ constexpr Setting kSettings[] = {
      .apply = [](Config& c, const Input& in) { c.sse_keepalive_interval = in.Seconds(true); },
      .format = [](const Config& c) { return FormatMillisAsSeconds(c.sse_keepalive_interval); }},
 
+    {.key = "SHUTDOWN_GRACE",
+     .group = kGroupHttp,
+     .metavar = "SECONDS",
+     .help = "On SIGTERM/SIGINT, how long open requests may finish before they are cut off.",
+     .apply = [](Config& c, const Input& in) { c.shutdown_grace = in.Seconds(true); },
+     .format = [](const Config& c) { return FormatMillisAsSeconds(c.shutdown_grace); }},
+
     {.key = "LINGMA_MODE",
      .group = kGroupLingma,
      .metavar = "MODE",
@@ -261,6 +276,35 @@ constexpr Setting kSettings[] = {
      .help = "How long a request waits for a free turn slot before a 503 with Retry-After.",
      .apply = [](Config& c, const Input& in) { c.acquire_timeout = in.Seconds(false); },
      .format = [](const Config& c) { return FormatMillisAsSeconds(c.acquire_timeout); }},
+
+    {.key = "LINGMA_MAX_WAITING",
+     .group = kGroupLingma,
+     .metavar = "N",
+     .help = "Requests that may wait for a turn slot at once; more get 503 at once.",
+     .apply =
+         [](Config& c, const Input& in) { c.max_waiting = static_cast<int>(in.Integer(0, 1000000)); },
+     .format = [](const Config& c) { return std::to_string(c.max_waiting); }},
+    {.key = "MAX_CONCURRENT_PER_KEY",
+     .group = kGroupLingma,
+     .metavar = "N",
+     .help = "Chat requests one API key may have open at once (429 beyond); 0 = unlimited.",
+     .apply =
+         [](Config& c, const Input& in) {
+           c.max_concurrent_per_key = static_cast<int>(in.Integer(0, 1000000));
+         },
+     .format = [](const Config& c) { return std::to_string(c.max_concurrent_per_key); }},
+    {.key = "RATE_LIMIT_RPS",
+     .group = kGroupLingma,
+     .metavar = "N",
+     .help = "Sustained chat requests per second per API key (429 beyond); 0 = unlimited.",
+     .apply = [](Config& c, const Input& in) { c.rate_limit_rps = in.Number(0, 1e6); },
+     .format = [](const Config& c) { return FormatNumber(c.rate_limit_rps); }},
+    {.key = "RATE_LIMIT_BURST",
+     .group = kGroupLingma,
+     .metavar = "N",
+     .help = "Requests a key may send at once above the rate; 0 = max(1, RATE_LIMIT_RPS).",
+     .apply = [](Config& c, const Input& in) { c.rate_limit_burst = in.Number(0, 1e6); },
+     .format = [](const Config& c) { return FormatNumber(c.rate_limit_burst); }},
 
     {.key = "LINGMA_STARTUP_TIMEOUT",
      .group = kGroupTimeouts,
@@ -480,6 +524,17 @@ milliseconds Input::Seconds(bool allow_zero) const {
   const auto ms = static_cast<long long>(std::llround(value * 1000.0));
   if (ms == 0 && value > 0) Fail("at least 0.001 (one millisecond)");
   return milliseconds(ms);
+}
+
+double Input::Number(double min, double max) const {
+  const std::string_view t = Trimmed();
+  double value = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || !std::isfinite(value) ||
+      value < min || value > max) {
+    Fail("expected a number from " + FormatNumber(min) + " to " + FormatNumber(max));
+  }
+  return value;
 }
 
 milliseconds Input::Millis(long long min, long long max) const {

@@ -30,6 +30,8 @@ struct Config {
   std::vector<std::string> cors_allow_origins;
   // SSE_KEEPALIVE_INTERVAL seconds: comment lines on a stream while Lingma is silent (0 = off).
   std::chrono::milliseconds sse_keepalive_interval{15000};
+  // SHUTDOWN_GRACE seconds: on SIGTERM, how long open requests may finish before they are cut.
+  std::chrono::milliseconds shutdown_grace{10000};
   // Lingma
   LingmaMode lingma_mode = LingmaMode::kSpawn;  // LINGMA_MODE: spawn | attach
   std::string lingma_bin;  // LINGMA_BIN: empty = search the standard install locations
@@ -42,6 +44,10 @@ struct Config {
   int pool_size = 1;                                    // LINGMA_POOL_SIZE (1..64)
   int max_turns_per_instance = 16;  // LINGMA_MAX_TURNS_PER_INSTANCE: concurrent turns per process
   std::chrono::milliseconds acquire_timeout{10000};  // LINGMA_ACQUIRE_TIMEOUT s: wait for a slot
+  int max_waiting = 1000;  // LINGMA_MAX_WAITING: requests queued for a slot; beyond: 503 at once
+  int max_concurrent_per_key = 0;   // MAX_CONCURRENT_PER_KEY (0 = unlimited)
+  double rate_limit_rps = 0;        // RATE_LIMIT_RPS per key (0 = unlimited)
+  double rate_limit_burst = 0;      // RATE_LIMIT_BURST (0 = max(1, RATE_LIMIT_RPS))
   std::chrono::milliseconds startup_timeout{30000};     // LINGMA_STARTUP_TIMEOUT seconds
   std::chrono::milliseconds rpc_timeout{10000};         // LINGMA_RPC_TIMEOUT seconds
   std::chrono::milliseconds chat_idle_timeout{120000};  // LINGMA_CHAT_IDLE_TIMEOUT seconds

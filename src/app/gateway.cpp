@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <random>
 
 #include "api/openai/endpoint.hpp"
@@ -14,6 +15,7 @@
 #include "app/api_keys.hpp"
 #include "app/child_env.hpp"
 #include "app/gateway_metrics.hpp"
+#include "app/rate_limiter.hpp"
 #include "app/readiness.hpp"
 #include "app/stats.hpp"
 #include "chat/session_cache.hpp"
@@ -80,7 +82,8 @@ struct GatewayState {
         pool(executor_in, Pointers(instances),
              lingma::PoolOptions{
                  .max_turns_per_instance = static_cast<std::size_t>(config.max_turns_per_instance),
-                 .acquire_timeout = config.acquire_timeout}),
+                 .acquire_timeout = config.acquire_timeout,
+                 .max_waiters = static_cast<std::size_t>(config.max_waiting)}),
         cache(chat::SessionCacheOptions{.enabled = config.session_reuse,
                                         .max_entries =
                                             static_cast<std::size_t>(config.session_cache_max_entries),
@@ -93,6 +96,10 @@ struct GatewayState {
               logger_in),
         catalog(Pointers(instances), "chat"),
         keys(config.api_keys),
+        limiter(RateLimits{.max_concurrent = config.max_concurrent_per_key,
+                           .requests_per_second = config.rate_limit_rps,
+                           .burst = config.rate_limit_burst},
+                [] { return std::chrono::steady_clock::now(); }),
         openai{relay, catalog, logger_in, config.default_model, {}},
         metrics(registry,
                 GatewayMetrics::Sources{
@@ -131,12 +138,14 @@ struct GatewayState {
   relay::ChatRelay relay;
   relay::ModelCatalog catalog;
   ApiKeys keys;
+  RateLimiter limiter;
   api::openai::EndpointContext openai;
   obs::MetricsRegistry registry;
   GatewayMetrics metrics;
   std::unique_ptr<net::HttpServer> server;
   std::chrono::steady_clock::time_point started_at;
   bool stopping = false;
+  std::size_t active_requests = 0;
 };
 
 std::vector<std::pair<std::string, std::string>> GatewayState::CorsHeaders(
@@ -157,6 +166,11 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
                                                        net::ResponseStream& stream) {
   const auto started = Clock::now();
   metrics.RequestStarted();
+  ++active_requests;
+  struct Done {
+    std::size_t& count;
+    ~Done() { --count; }
+  } done{active_requests};
   const std::string& request_id = request.id;
   api::openai::Headers headers = CorsHeaders(request);
   const bool cors_allowed = !headers.empty();
@@ -194,10 +208,27 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
           "invalid_request_error", "", "invalid_api_key"});
     } else if (path == "/v1/chat/completions") {
       key_fingerprint = *who;
+      const auto admission = request.method == "POST" ? limiter.Admit(*who) : RateLimiter::Decision{};
       if (request.method != "POST") {
         response = api::openai::ErrorResponse({405, "Use POST for /v1/chat/completions.",
                                                "invalid_request_error", "", "method_not_allowed"});
+      } else if (!admission.admitted) {
+        response = api::openai::ErrorResponse(
+            {429, "Rate limit reached: " + admission.reason + ". Retry after " +
+                      std::to_string(admission.retry_after.count()) + " s.",
+             "rate_limit_exceeded", "", "rate_limit_exceeded"});
+        response.headers.erase(
+            std::remove_if(response.headers.begin(), response.headers.end(),
+                           [](const auto& h) { return h.first == "Retry-After"; }),
+            response.headers.end());
+        response.headers.emplace_back("Retry-After",
+                                      std::to_string(admission.retry_after.count()));
       } else {
+        struct Release {
+          RateLimiter& limiter;
+          const std::string& key;
+          ~Release() { limiter.Release(key); }
+        } release{limiter, *who};
         relay::TurnReport report;
         response = co_await api::openai::HandleChatCompletions(openai, request, stream, headers,
                                                                *who, report);
@@ -346,6 +377,15 @@ std::uint16_t Gateway::port() const { return state_->server ? state_->server->po
 asio::awaitable<void> Gateway::Shutdown() {
   state_->stopping = true;
   if (state_->server) state_->server->StopAccepting();
+  // Open requests and streams may finish within the grace period; then they are cut (stopping
+  // the instances ends every turn with an error the clients see).
+  const auto deadline = Clock::now() + state_->config.shutdown_grace;
+  asio::steady_timer timer(state_->executor);
+  while (state_->active_requests > 0 && Clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  state_->logger.Info("gateway.drained", {{"cut_requests", state_->active_requests}});
   for (auto& instance : state_->instances) co_await instance->Stop();
 }
 

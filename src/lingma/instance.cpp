@@ -166,6 +166,8 @@ asio::awaitable<void> InstanceCore::ReadLoop(std::shared_ptr<net::WsConnection> 
   }
   conn->Close();
   if (connection == conn) {
+    // Not ready from this moment: the pool must not hand this instance a turn meanwhile.
+    if (!closing) SetState(InstanceState::kReconnecting);
     FailEverything(MakeError(ErrorKind::kDisconnected, "the connection to Lingma was lost"));
     wake.cancel();  // the supervisor notices the closed connection
   }

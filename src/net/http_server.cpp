@@ -1,6 +1,10 @@
 // Beast-based HttpServer; see http_server.hpp.
 #include "net/http_server.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -60,7 +64,13 @@ class ChunkedStream final : public ResponseStream {
       : stream_(stream), write_timeout_(write_timeout), keep_alive_(keep_alive),
         gone_(std::make_shared<Gone>()) {}
 
-  ~ChunkedStream() override { gone_->stream_alive = false; }
+  ~ChunkedStream() override {
+    gone_->stream_alive = false;
+    if (watching_) {
+      boost::system::error_code ignored;
+      stream_.socket().cancel(ignored);  // only the close watcher is pending here
+    }
+  }
 
   asio::awaitable<bool> Begin(int status,
                               const std::vector<std::pair<std::string, std::string>>& headers,
@@ -79,7 +89,6 @@ class ChunkedStream final : public ResponseStream {
       failed_ = true;
       co_return false;
     }
-    WatchForClose();
     co_return true;
   }
 
@@ -111,23 +120,44 @@ class ChunkedStream final : public ResponseStream {
     std::function<void()> on_close;
   };
 
-  // A streaming client sends nothing more; the socket becoming readable means it closed (or
-  // pipelined garbage, which ends the stream just the same).
+  // Watches the socket while the handler runs: a client that closes its side is noticed at once,
+  // so the upstream turn can be stopped. Readable with data means a pipelined request, not a
+  // close: the watch then ends (pipelining clients wait for the response anyway).
   void WatchForClose() {
+    watching_ = true;
     auto gone = gone_;
-    stream_.socket().async_wait(tcp::socket::wait_read, [gone](boost::system::error_code ec) {
-      if (!gone->stream_alive) return;
+    auto& socket = stream_.socket();
+    socket.async_wait(tcp::socket::wait_read, [this, gone, &socket](boost::system::error_code ec) {
+      if (!gone->stream_alive) return;  // the response is done; `this` is gone
+      if (!ec) {
+        char byte;
+        const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) {
+          watching_ = false;
+          return;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+          WatchForClose();
+          return;
+        }
+      }
+      watching_ = false;
       gone->gone = true;
       if (gone->on_close) gone->on_close();
     });
   }
 
+ public:
+  void StartWatching() { WatchForClose(); }
+
+ private:
   beast::tcp_stream& stream_;
   std::chrono::milliseconds write_timeout_;
   bool keep_alive_;
   std::shared_ptr<Gone> gone_;
   bool begun_ = false;
   bool failed_ = false;
+  bool watching_ = false;
 };
 
 class BeastHttpServer final : public HttpServer {
@@ -241,6 +271,7 @@ class BeastHttpServer final : public HttpServer {
           stream.expires_never();  // the handler owns its own deadlines
           // A streamed response ends its connection: the close watcher has a read pending.
           ChunkedStream chunked(stream, options_.write_timeout, false);
+          chunked.StartWatching();
           response = co_await handler_(request, chunked);
           if (!*alive) co_return;
           if (chunked.begun()) break;

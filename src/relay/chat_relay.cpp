@@ -126,7 +126,21 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
                                            AnswerSink& sink) {
   TurnReport report;
   const auto started = Clock::now();
+  // An instance that dies before the client saw a byte costs nothing visible: the turn is tried
+  // again elsewhere with the full transcript. Bounded, so a crashing Lingma cannot loop a request.
+  constexpr int kMaxAttempts = 2;
+  for (int attempt = 1;; ++attempt) {
+    const AttemptResult result =
+        co_await Attempt(request, scope, model_key, sink, report, started, attempt < kMaxAttempts);
+    if (result == AttemptResult::kDone) break;
+    logger_.Warn("relay.retry", {{"instance", report.instance}, {"attempt", attempt}});
+  }
+  co_return report;
+}
 
+asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
+    const chat::ChatRequest& request, std::string_view scope, const std::string& model_key,
+    AnswerSink& sink, TurnReport& report, Clock::time_point started, bool may_retry) {
   // 1. Which upstream session continues this conversation, if any.
   chat::SessionLookup lookup = cache_.Begin(
       scope, request, [this](int index) { return pool_.Generation(index); });
@@ -144,7 +158,7 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
                                       ? Unavailable()
                                       : FailureFrom(lease.error());
     co_await Fail(sink, report, failure);
-    co_return report;
+    co_return AttemptResult::kDone;
   }
   lingma::Instance* instance = lease->instance();
   report.instance = lease->index();
@@ -164,24 +178,42 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
   ask.session_id = hit ? lookup.session->session_id : lingma::NewSessionId(random_(), random_());
   ask.is_reply = hit;
   ask.question = prompt.text;
-  ask.model_key = std::move(model_key);
+  ask.model_key = model_key;
   ask.mode = options_.ask_mode;
   const std::uint64_t generation = pool_.Generation(lease->index()).value_or(0);
   chat::UpstreamSession used{ask.session_id, lease->index(), generation};
 
+  if (sink.client_gone()) {
+    DeleteSessions(cache_.Abort(lookup.ticket, std::nullopt));
+    MarkClientGone(report);
+    co_return AttemptResult::kDone;
+  }
   auto turn_or = co_await instance->StartChat(ask);
   if (!turn_or) {
     DeleteSessions(cache_.Abort(lookup.ticket, used));
+    const auto kind = turn_or.error().kind;
+    if (may_retry && (kind == lingma::ErrorKind::kDisconnected ||
+                      kind == lingma::ErrorKind::kNotReady)) {
+      co_return AttemptResult::kRetry;
+    }
     const chat::Failure failure = FailureFrom(turn_or.error());
     co_await Fail(sink, report, failure);
-    co_return report;
+    co_return AttemptResult::kDone;
   }
   std::unique_ptr<lingma::ChatTurn> turn = std::move(*turn_or);
+  // A client that leaves stops the turn at once: chat/stop upstream, and Next() wakes up.
+  lingma::ChatTurn* turn_ptr = turn.get();
+  sink.OnClientGone([turn_ptr] { turn_ptr->Cancel(); });
+  struct ForgetCallback {
+    AnswerSink& sink;
+    ~ForgetCallback() { sink.OnClientGone(nullptr); }
+  } forget{sink};
 
   // 4. The answer.
   chat::AnswerAssembler assembler;
   bool filtered = false;
   bool first_token = true;
+  bool client_saw_output = false;  // a delta or a keep-alive went out: no more retries
   auto last_push = Clock::now();
   const milliseconds wait = options_.silence_interval.count() > 0
                                 ? std::min(options_.silence_interval, options_.idle_timeout)
@@ -191,18 +223,25 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
       turn->Cancel();
       DeleteSessions(cache_.Abort(lookup.ticket, used));
       MarkClientGone(report);
-      co_return report;
+      co_return AttemptResult::kDone;
     }
     auto event = co_await turn->Next(wait);
+    if (!event && (event.error().kind == lingma::ErrorKind::kCancelled || sink.client_gone())) {
+      turn->Cancel();
+      DeleteSessions(cache_.Abort(lookup.ticket, used));
+      MarkClientGone(report);
+      co_return AttemptResult::kDone;
+    }
     if (!event) {
       if (event.error().kind == lingma::ErrorKind::kTimeout) {
         if (Clock::now() - last_push < options_.idle_timeout) {
+          client_saw_output = true;
           const bool client_listening = co_await sink.OnSilence();
           if (client_listening) continue;
           turn->Cancel();
           DeleteSessions(cache_.Abort(lookup.ticket, used));
           MarkClientGone(report);
-          co_return report;
+          co_return AttemptResult::kDone;
         }
         turn->Cancel();
         DeleteSessions(cache_.Abort(lookup.ticket, used));
@@ -211,12 +250,16 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
                                         std::to_string(options_.idle_timeout.count() / 1000) +
                                         " s; the turn was stopped"};
         co_await Fail(sink, report, failure);
-        co_return report;
+        co_return AttemptResult::kDone;
       }
       DeleteSessions(cache_.Abort(lookup.ticket, used));
+      if (may_retry && !client_saw_output &&
+          event.error().kind == lingma::ErrorKind::kDisconnected) {
+        co_return AttemptResult::kRetry;
+      }
       const chat::Failure failure = FailureFrom(event.error());
       co_await Fail(sink, report, failure);
-      co_return report;
+      co_return AttemptResult::kDone;
     }
     last_push = Clock::now();
     chat::AnswerAssembler::Output out;
@@ -230,12 +273,13 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
       if (!finish->session_id.empty()) used.session_id = finish->session_id;
       out = assembler.OnFinish(finish->full_answer);
     }
+    client_saw_output |= !out.content.empty() || !out.reasoning.empty();
     const bool more = co_await Emit(sink, out, report, started, first_token);
     if (!more) {
       if (!finish) turn->Cancel();
       DeleteSessions(cache_.Abort(lookup.ticket, used));
       MarkClientGone(report);
-      co_return report;
+      co_return AttemptResult::kDone;
     }
     if (!finish) continue;
 
@@ -256,7 +300,7 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
       const chat::Failure failure{outcome.http_status, outcome.error_type, outcome.error_code,
                                   outcome.message};
       co_await Fail(sink, report, failure);
-      co_return report;
+      co_return AttemptResult::kDone;
     }
     report.usage = chat::EstimateUsage(prompt.text, request.messages.size(), assembler.content(),
                                        assembler.reasoning());
@@ -265,7 +309,7 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
                                         std::move(complete.content),
                                         std::move(complete.reasoning)};
     co_await sink.OnEvent(done);
-    co_return report;
+    co_return AttemptResult::kDone;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@ class AnswerSink {
   virtual boost::asio::awaitable<bool> OnSilence() = 0;
   // True once the client disconnected.
   virtual bool client_gone() const = 0;
+  // Runs `callback` as soon as the client disconnects (empty: forget it).
+  virtual void OnClientGone(std::function<void()> callback) = 0;
 };
 
 struct RelayOptions {
@@ -63,6 +66,16 @@ class ChatRelay {
   void DeleteSessions(const std::vector<chat::UpstreamSession>& sessions);
 
  private:
+  enum class AttemptResult { kDone, kRetry };
+  // One try of the turn on one instance; kRetry only when `may_retry` and nothing reached the
+  // client yet.
+  boost::asio::awaitable<AttemptResult> Attempt(const chat::ChatRequest& request,
+                                                std::string_view scope,
+                                                const std::string& model_key, AnswerSink& sink,
+                                                TurnReport& report,
+                                                std::chrono::steady_clock::time_point started,
+                                                bool may_retry);
+
   boost::asio::any_io_executor executor_;
   lingma::Pool& pool_;
   chat::SessionCache& cache_;

@@ -58,13 +58,20 @@ class CollectingSink final : public relay::AnswerSink {
     if (auto* f = std::get_if<chat::Failure>(&event)) failure = *f;
     co_return true;
   }
+  explicit CollectingSink(net::ResponseStream& stream) : stream_(stream) {}
   asio::awaitable<bool> OnSilence() override { co_return true; }
-  bool client_gone() const override { return false; }
+  bool client_gone() const override { return stream_.client_gone(); }
+  void OnClientGone(std::function<void()> callback) override {
+    stream_.OnClientGone(std::move(callback));
+  }
 
   chat::SessionOutcome session = chat::SessionOutcome::kOff;
   std::string content, reasoning;
   std::optional<chat::Finish> finish;
   std::optional<chat::Failure> failure;
+
+ private:
+  net::ResponseStream& stream_;
 };
 
 // Streams an answer as OpenAI chunks. Headers go out with the first event, so a failure that
@@ -74,9 +81,8 @@ class SseSink final : public relay::AnswerSink {
   SseSink(net::ResponseStream& stream, ResponseMeta meta, bool include_usage, const Headers& headers)
       : stream_(stream), meta_(std::move(meta)), include_usage_(include_usage), headers_(headers) {}
 
-  void OnStart(const relay::TurnStart& start) override {
-    headers_.emplace_back("X-Lingma-Session", chat::ToString(start.session));
-  }
+  // Called once per attempt; the last one before the headers go out is what the client sees.
+  void OnStart(const relay::TurnStart& start) override { session_ = start.session; }
 
   asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) override {
     if (auto* failure = std::get_if<chat::Failure>(&event)) {
@@ -121,6 +127,9 @@ class SseSink final : public relay::AnswerSink {
   }
 
   bool client_gone() const override { return stream_.client_gone(); }
+  void OnClientGone(std::function<void()> callback) override {
+    stream_.OnClientGone(std::move(callback));
+  }
 
   std::optional<chat::Failure> early_failure;
 
@@ -128,6 +137,7 @@ class SseSink final : public relay::AnswerSink {
   asio::awaitable<bool> EnsureBegun() {
     if (stream_.begun()) co_return !stream_.client_gone();
     Headers headers = headers_;
+    headers.emplace_back("X-Lingma-Session", chat::ToString(session_));
     headers.emplace_back("Cache-Control", "no-cache");
     headers.emplace_back("X-Accel-Buffering", "no");
     const bool sent = co_await stream_.Begin(200, headers, "text/event-stream");
@@ -147,6 +157,7 @@ class SseSink final : public relay::AnswerSink {
   ResponseMeta meta_;
   bool include_usage_;
   Headers headers_;
+  chat::SessionOutcome session_ = chat::SessionOutcome::kOff;
   std::string buffer_;
   std::string completion_, reasoning_;
 };
@@ -199,9 +210,13 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& contex
     co_return net::HttpResponse{};  // streamed
   }
 
-  CollectingSink sink;
+  CollectingSink sink(stream);
   report = co_await context.relay.Run(chat_request, scope, upstream_model, sink);
   if (sink.failure) co_return ErrorResponse(FromFailure(*sink.failure));
+  if (report.outcome == "client_gone") {
+    // Nobody reads it; the status is for the log (nginx's "client closed request").
+    co_return ErrorResponse({499, "the client closed the connection", "cancelled", "", "cancelled"});
+  }
   if (!sink.finish) {
     co_return ErrorResponse(
         ApiError{502, "the turn ended without an answer", "upstream_error", "", "upstream_error"});
