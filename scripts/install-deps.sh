@@ -9,6 +9,7 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev
   clang libclang-rt-14-dev
   curl procps
+  prometheus  # promtool: the e2e suite checks /metrics with `promtool check metrics`
 )
 
 missing=()

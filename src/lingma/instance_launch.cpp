@@ -62,13 +62,18 @@ asio::awaitable<void> InstanceCore::RemoveLeftovers() {
 }
 
 asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::SpawnAndConnect() {
+  // The work dir holds Lingma's login state: only its owner may enter it, and the gateway's own
+  // parent dir too when the gateway creates it.
   std::error_code ec;
+  const fs::path parent = options.work_dir.parent_path();
+  const bool parent_is_new = !parent.empty() && !fs::exists(parent, ec);
   fs::create_directories(options.work_dir, ec);
   if (ec) {
     co_return Error{ErrorKind::kStartup, "cannot create work dir " + options.work_dir.string() +
                                              ": " + ec.message()};
   }
-  chmod(options.work_dir.c_str(), 0700);  // holds Lingma's login state
+  chmod(options.work_dir.c_str(), 0700);
+  if (parent_is_new) chmod(parent.c_str(), 0700);
   co_await StopProcesses();               // at most one child per instance, ever
   co_await RemoveLeftovers();
   if (closing) co_return Error{ErrorKind::kCancelled, "shutting down"};

@@ -77,9 +77,15 @@ asio::awaitable<Result<Lease>> Pool::Acquire(std::optional<int> preferred) {
       ++busy_[static_cast<std::size_t>(*index)];
       co_return Lease(this, instances_[static_cast<std::size_t>(*index)], *index);
     }
-    bool any_usable = false;
-    for (std::size_t i = 0; i < instances_.size(); ++i) any_usable |= Usable(static_cast<int>(i));
-    if (!any_usable && !preferred_full) {
+    // Waiting makes sense while some instance can serve or is on its way back (a restart takes
+    // tens of milliseconds); with every instance failed, closed or logged out, answer now.
+    bool worth_waiting = preferred_full;
+    for (std::size_t i = 0; i < instances_.size(); ++i) {
+      const auto state = instances_[i]->state();
+      worth_waiting |= Usable(static_cast<int>(i)) || state == InstanceState::kStarting ||
+                       state == InstanceState::kReconnecting;
+    }
+    if (!worth_waiting) {
       if (counted) --waiting_;
       co_return Error{ErrorKind::kNotReady, "no Lingma instance is ready"};
     }

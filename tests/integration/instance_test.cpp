@@ -20,6 +20,8 @@ TEST_F(SimInstanceTest, SpawnsInitializesAndAnswers) {
   EXPECT_GT(snap.port, 0);
   EXPECT_TRUE(snap.auth.logged_in);
   EXPECT_EQ(log_text_.find("pt-sim"), std::string::npos) << "a Lingma token reached the log";
+  // The work dir holds Lingma's login state: owner only.
+  EXPECT_EQ(fs::status(dir_ / "work").permissions() & fs::perms::all, fs::perms::owner_all);
 
   auto turn = Chat(Ask("Reply with exactly: pong"));
   ASSERT_FALSE(turn.error) << turn.error->message;

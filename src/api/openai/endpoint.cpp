@@ -206,13 +206,21 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& contex
   if (chat_request.stream) {
     SseSink sink(stream, meta, chat_request.include_usage, headers);
     report = co_await context.relay.Run(chat_request, scope, upstream_model, sink);
-    if (sink.early_failure) co_return ErrorResponse(FromFailure(*sink.early_failure));
+    if (sink.early_failure) {
+      net::HttpResponse failed = ErrorResponse(FromFailure(*sink.early_failure));
+      failed.headers.emplace_back("X-Lingma-Session", chat::ToString(report.session));
+      co_return failed;
+    }
     co_return net::HttpResponse{};  // streamed
   }
 
   CollectingSink sink(stream);
   report = co_await context.relay.Run(chat_request, scope, upstream_model, sink);
-  if (sink.failure) co_return ErrorResponse(FromFailure(*sink.failure));
+  if (sink.failure) {
+    net::HttpResponse failed = ErrorResponse(FromFailure(*sink.failure));
+    failed.headers.emplace_back("X-Lingma-Session", chat::ToString(report.session));
+    co_return failed;
+  }
   if (report.outcome == "client_gone") {
     // Nobody reads it; the status is for the log (nginx's "client closed request").
     co_return ErrorResponse({499, "the client closed the connection", "cancelled", "", "cancelled"});
