@@ -11,12 +11,12 @@
 #include <vector>
 
 // Aborts (so libFuzzer records the input as a crash) when an invariant does not hold.
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);   \
-      std::abort();                                                                       \
-    }                                                                                     \
+#define FUZZ_CHECK(cond)                                                                \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
+      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                     \
+    }                                                                                   \
   } while (false)
 
 #define FUZZ_CHECK_MSG(cond, ...)                                                         \
@@ -30,6 +30,18 @@
   } while (false)
 
 namespace fuzz {
+
+// Known, reported bugs are skipped by default so that a long run keeps looking for new ones; each
+// skip is marked "known issue" in its target. LGW_FUZZ_STRICT=1 turns the skips off, e.g. to
+// replay fuzz/regressions/<target>/ and confirm a fix:
+//   LGW_FUZZ_STRICT=1 build/fuzz/fuzz/<target> fuzz/regressions/<target>/*
+inline bool Strict() {
+  static const bool strict = [] {
+    const char* value = std::getenv("LGW_FUZZ_STRICT");
+    return value != nullptr && *value != '\0' && *value != '0';
+  }();
+  return strict;
+}
 
 // Well-formed UTF-8 per Unicode 15 table 3-7: no overlong forms, no surrogates, nothing above
 // U+10FFFF. The same rule Boost.JSON applies to strings.

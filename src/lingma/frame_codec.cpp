@@ -74,7 +74,8 @@ FrameDecoder::Status FrameDecoder::Next(std::string& body) {
   if (!pending_body_) {
     const std::size_t header_end = rest.find(kHeaderEnd);
     if (header_end == std::string_view::npos) {
-      if (rest.size() > limits_.max_header_bytes) {
+      // +3: up to "\r\n\r" of the terminator may already be here, split from its last byte.
+      if (rest.size() > limits_.max_header_bytes + 3) {
         return Fail("frame header exceeds " + std::to_string(limits_.max_header_bytes) +
                     " bytes without a blank line (not LSP framing?)");
       }

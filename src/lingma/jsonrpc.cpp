@@ -1,6 +1,8 @@
 // JSON-RPC 2.0 parsing and building; see jsonrpc.hpp.
 #include "lingma/jsonrpc.hpp"
 
+#include <cmath>
+
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -19,7 +21,11 @@ Message Invalid(Message m, std::string reason) {
 }
 
 // JSON-RPC allows string, number and null ids; anything else cannot be echoed back meaningfully.
-bool IsValidId(const json::value& id) { return id.is_null() || id.is_string() || id.is_number(); }
+// A non-finite number (`1e400` parses as infinity) could not be written back as JSON.
+bool IsValidId(const json::value& id) {
+  if (id.is_double()) return std::isfinite(id.get_double());
+  return id.is_null() || id.is_string() || id.is_number();
+}
 
 std::optional<Error> ReadError(const json::value& v) {
   const json::object* obj = v.if_object();

@@ -63,7 +63,7 @@ class BeastWsConnection final : public WsConnection,
     read_buffer_.clear();
     auto [ec, n] = co_await ws_.async_read(read_buffer_, kUseTuple);
     if (ec) {
-      open_ = false;
+      Close();  // frees the socket and ends the writer, whoever noticed the loss first
       co_return ec;
     }
     auto data = read_buffer_.cdata();
@@ -72,7 +72,8 @@ class BeastWsConnection final : public WsConnection,
   }
 
   void Close() override {
-    if (!open_) return;
+    if (closed_) return;
+    closed_ = true;
     open_ = false;
     boost::system::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -111,7 +112,8 @@ class BeastWsConnection final : public WsConnection,
   Options options_;
   beast::flat_buffer read_buffer_;
   std::string outbox_;
-  bool open_ = false;
+  bool open_ = false;    // handshake done and not closed: Send accepts bytes
+  bool closed_ = false;  // the socket was shut down (once)
 };
 
 }  // namespace

@@ -1,0 +1,942 @@
+#!/usr/bin/env node
+// The benchmark table of `make bench`: starts lingma-sim and lingma-gateway (simulator mode),
+// drives the scenarios with bench/loadgen through the gateway and, as the baseline, straight to
+// the simulator over WebSocket, runs bench/session_reuse.mjs, and prints one table: every row
+// with its target, the measured value, the baseline from the same run and their ratio.
+//
+// Usage: node bench/run_bench.mjs [--build-dir DIR] [--reps N] [--only LIST] … (see --help)
+// Needs Node 20 and built binaries (lingma-gateway, lingma-sim, loadgen); builds nothing.
+// Exit codes: 0 every scenario ran (targets missed or not: benchmarks print, they do not
+// assert), 1 a scenario could not run or the run was aborted, 2 bad command line.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SCENARIOS = ['startup', 'c1', 'c64', 'streams', 'slow', 'reuse'];
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+const OPTIONS = {
+  'build-dir': { value: '', help: 'directory with lingma-gateway, lingma-sim and loadgen (default: build/release)' },
+  only: { value: SCENARIOS.join(','), help: `comma-separated scenarios to run: ${SCENARIOS.join(', ')}` },
+  reps: { value: 3, int: true, min: 1, help: 'runs per scenario (gateway and direct alternate); the table shows medians' },
+  'startup-reps': { value: 3, int: true, min: 1, help: 'gateway starts measured for start-up time and idle RSS' },
+  'c1-seconds': { value: 3, num: true, min: 0.5, help: 'non-stream c=1: seconds per run' },
+  'c64-seconds': { value: 4, num: true, min: 0.5, help: 'non-stream c=64: seconds per run' },
+  'c64-concurrency': { value: 64, int: true, min: 1, help: 'concurrency of the throughput scenario' },
+  'small-answer-bytes': { value: 64, int: true, min: 8, help: 'answer size of the non-stream scenarios (4 deltas)' },
+  streams: { value: 1000, int: true, min: 1, help: 'concurrent streams of the paced-stream scenario' },
+  'stream-deltas': { value: 50, int: true, min: 2, help: 'deltas per paced stream' },
+  'stream-delta-ms': { value: 20, int: true, min: 0, help: 'simulator wait before every delta of a paced stream' },
+  'light-streams': { value: 200, int: true, min: 0, help: 'also run the paced streams with this many streams (a load this machine can pace); 0 = skip' },
+  'stream-seconds': { value: 5, num: true, min: 1, help: 'paced streams: seconds during which streams are started, per run' },
+  'slow-streams': { value: 10000, int: true, min: 1, help: 'concurrent slow streams (capped by the fd limit)' },
+  'slow-deltas': { value: 25, int: true, min: 1, help: 'deltas per slow stream' },
+  'slow-delta-ms': { value: 1000, int: true, min: 0, help: 'simulator wait before every delta of a slow stream' },
+  'slow-ramp-s': { value: 10, num: true, min: 0, help: 'slow streams are opened evenly over this many seconds' },
+  'slow-pool-size': { value: 4, int: true, min: 1, help: 'gateway pool size (simulator processes) of the slow-stream scenario' },
+  'slow-reps': { value: 1, int: true, min: 1, help: 'runs of the slow-stream scenario (each ~slow-deltas x delay + ramp)' },
+  'direct-connections': { value: 1, int: true, min: 1, help: 'WebSocket connections of the direct baseline (the gateway uses one per instance)' },
+  'log-level': { value: 'warn', help: 'gateway log level during load (info logs one line per request)' },
+  'session-reuse-args': { value: '', help: 'extra arguments for bench/session_reuse.mjs (space-separated)' },
+  'max-runtime-s': { value: 900, int: true, min: 30, help: 'the run is aborted (exit 1) after this long' },
+  'keep-tmp': { value: false, bool: true, help: 'keep the temporary directory (logs) even on success' },
+};
+
+class UsageError extends Error {}
+
+function usage() {
+  const lines = ['Usage: node bench/run_bench.mjs [OPTION...]', ''];
+  for (const [name, o] of Object.entries(OPTIONS)) {
+    const flag = o.bool ? `--${name}` : `--${name} ${o.int || o.num ? 'N' : 'VALUE'}`;
+    const def = o.bool || o.value === '' ? '' : ` [default: ${o.value}]`;
+    lines.push(`  ${flag.padEnd(28)} ${o.help}${def}`);
+  }
+  lines.push('  -h, --help                   show this help');
+  return lines.join('\n');
+}
+
+function parseArgs(argv) {
+  const out = Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, o.value]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') {
+      console.log(usage());
+      process.exit(0);
+    }
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
+    const opt = m && OPTIONS[m[1]];
+    if (!opt) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    let value = m[2];
+    if (opt.bool) {
+      out[m[1]] = value === undefined ? true : /^(1|true|yes|on)$/i.test(value);
+      continue;
+    }
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new UsageError(`--${m[1]} needs a value`);
+      value = argv[++i];
+    }
+    if (opt.int || opt.num) {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n) || (opt.int && !Number.isInteger(n)) || n < opt.min) {
+        throw new UsageError(`--${m[1]} must be ${opt.int ? 'an integer' : 'a number'} >= ${opt.min}, got ${JSON.stringify(value)}`);
+      }
+      out[m[1]] = n;
+    } else {
+      out[m[1]] = value;
+    }
+  }
+  const only = out.only.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of only) if (!SCENARIOS.includes(s)) throw new UsageError(`--only: unknown scenario ${JSON.stringify(s)}`);
+  out.only = new Set(only);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function median(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+const fmt = {
+  us: (x) => (x === null ? 'n/a' : `${Math.round(x)} µs`),
+  ms: (x) => (x === null ? 'n/a' : `${x.toFixed(x < 10 ? 2 : 1)} ms`),
+  ratio: (x) => (x === null || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(2)}x`),
+  rps: (x) => (x === null ? 'n/a' : `${Math.round(x)} req/s`),
+  kib: (x) => (x === null ? 'n/a' : `${x.toFixed(1)} KiB`),
+  mib: (x) => (x === null ? 'n/a' : `${(x / 1024).toFixed(1)} MiB`),
+  pct: (x) => (x === null ? 'n/a' : `${Math.round(x)}%`),
+};
+const div = (a, b) => (a === null || b === null || b === 0 ? null : a / b);
+const sub = (a, b) => (a === null || b === null ? null : a - b);
+
+function machine() {
+  let nproc = String(os.availableParallelism?.() ?? os.cpus().length);
+  try {
+    nproc = execFileSync('nproc', { encoding: 'utf8', timeout: 5000 }).trim();
+  } catch {
+    // keep Node's count
+  }
+  let model = 'unknown';
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) model = m[1].trim();
+  } catch {
+    model = os.cpus()[0]?.model ?? 'unknown';
+  }
+  return { nproc, model };
+}
+
+const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+function shellOut(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch {
+    return '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc readers (Linux)
+
+const CLK_TCK = Number(shellOut('getconf', ['CLK_TCK'])) || 100;
+
+// utime + stime of a process in seconds, or null when it is gone.
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+function rssKiB(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function fdCount(pid) {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+const running = new Set(); // ChildProcess objects not yet known to have exited
+
+// Children get the hard fd limit as their soft limit (10,000 streams need 10,000 sockets in the
+// gateway and as many in the load generator) through a shell whose `exec` keeps the pid; `raise:
+// false` spawns directly (the start-up time must not include a shell).
+function spawnRaised(bin, args, options, { raise = true } = {}) {
+  const proc = raise
+    ? spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', bin, ...args], options)
+    : spawn(bin, args, options);
+  running.add(proc);
+  proc.exitInfo = new Promise((resolve) => {
+    proc.once('exit', (code, signal) => {
+      running.delete(proc);
+      resolve({ code, signal });
+    });
+    proc.once('error', (err) => {
+      running.delete(proc);
+      resolve({ code: null, signal: null, error: err });
+    });
+  });
+  return proc;
+}
+
+async function stopProcess(proc, graceMs = 10_000) {
+  if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitInfo;
+  proc.kill('SIGTERM');
+  let timer;
+  const timeout = new Promise((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
+  const result = await Promise.race([proc.exitInfo, timeout]);
+  clearTimeout(timer);
+  if (result !== 'timeout') return result;
+  proc.kill('SIGKILL');
+  await proc.exitInfo;
+  return { code: null, signal: 'SIGKILL', forced: true };
+}
+
+// Gateway and simulator settings the caller's shell may hold: never passed on.
+function gatewayEnvNames(gatewayBin) {
+  const names = new Set(['HOST', 'PORT', 'API_KEYS', 'ADMIN_API_KEY', 'LOG_LEVEL', 'ENV_FILE',
+    'SIMULATOR', 'SESSION_REUSE_ENABLED', 'SESSION_CACHE_MAX_ENTRIES', 'SESSION_CACHE_TTL_SEC']);
+  const help = shellOut(gatewayBin, ['--help']);
+  for (const m of help.matchAll(/\s([A-Z][A-Z0-9_]*), default /g)) names.add(m[1]);
+  return names;
+}
+
+let DROP_NAMES = new Set();
+
+function childEnv(extra) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('LINGMA_') || DROP_NAMES.has(k)) continue;
+    env[k] = v;
+  }
+  env.NO_PROXY = env.no_proxy = '127.0.0.1,localhost';
+  return { ...env, ...extra };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+// Collects a child's stderr into a log file and a short tail; calls onLine for every line.
+function watchStderr(proc, logPath, onLine) {
+  const tail = [];
+  const log = fs.createWriteStream(logPath);
+  let buffered = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (data) => {
+    log.write(data);
+    buffered += data;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      tail.push(line);
+      if (tail.length > 50) tail.shift();
+      onLine?.(line);
+    }
+  });
+  proc.once('exit', () => log.end());
+  return tail;
+}
+
+// Warnings the gateway always logs at start (no API keys, simulator mode): not news.
+const EXPECTED_WARNINGS = new Set(['gateway.no_api_keys', 'gateway.simulator']);
+
+class Gateway {
+  constructor(label, proc, port, tail, dir) {
+    this.label = label;
+    this.dir = dir;
+    this.proc = proc;
+    this.port = port;
+    this.tail = tail;
+    this.warnings = []; // warn and error log lines other than the expected ones
+    this.reported = 0;
+  }
+
+  onLine(line) {
+    try {
+      const entry = JSON.parse(line);
+      if ((entry.level === 'warn' || entry.level === 'error') && !EXPECTED_WARNINGS.has(entry.event)) this.warnings.push(line);
+    } catch {
+      // not a JSON log line
+    }
+  }
+
+  // Prints (and returns the number of) warnings logged since the last call.
+  reportWarnings(ctx, what) {
+    const fresh = this.warnings.slice(this.reported);
+    this.reported = this.warnings.length;
+    if (fresh.length === 0) return 0;
+    console.log(`    gateway logged ${fresh.length} warning(s) during ${what}:`);
+    for (const line of fresh.slice(0, 5)) console.log(`      ${line.slice(0, 300)}`);
+    ctx.problems.push(`${this.label}: ${fresh.length} gateway warning(s) during ${what}, e.g. ${fresh[0].slice(0, 200)}`);
+    return fresh.length;
+  }
+
+  get pid() {
+    return this.proc.pid;
+  }
+
+  // The simulator processes of its instances, from their .info files (line 2 is the pid).
+  simPids() {
+    const out = [];
+    const work = path.join(this.dir, 'work');
+    try {
+      for (const inst of fs.readdirSync(work).sort()) {
+        try {
+          const pid = Number(fs.readFileSync(path.join(work, inst, '.info'), 'utf8').split('\n')[1]);
+          if (pid > 0) out.push(pid);
+        } catch {
+          // not written (yet)
+        }
+      }
+    } catch {
+      // no work dir
+    }
+    return out;
+  }
+
+  // Throws when the gateway had already died (crash) or does not exit cleanly on SIGTERM.
+  stop() {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  async stopOnce() {
+    const died = this.proc.exitCode !== null || this.proc.signalCode !== null;
+    const r = await stopProcess(this.proc);
+    if (died) throw new Error(`${this.label}: gateway exited on its own (code ${r.code}, signal ${r.signal})\n${this.tail.slice(-10).join('\n')}`);
+    if (r.forced) throw new Error(`${this.label}: gateway did not exit within 10 s of SIGTERM`);
+    if (r.code !== 0) throw new Error(`${this.label}: gateway exited with code ${r.code} signal ${r.signal} after SIGTERM\n${this.tail.slice(-10).join('\n')}`);
+  }
+}
+
+function gatewayArgs(ctx, dir, port, logLevel, poolSize = 1) {
+  return [
+    '--simulator', '--host', '127.0.0.1', '--port', String(port),
+    '--lingma-work-dir', path.join(dir, 'work'), '--env-file', '', '--log-level', logLevel,
+    '--session-reuse-enabled=false', '--lingma-pool-size', String(poolSize),
+    '--lingma-max-turns-per-instance', '20000', '--lingma-acquire-timeout', '60',
+  ];
+}
+
+async function waitReady(gw, signal, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < until && !signal.aborted) {
+    if (gw.proc.exitCode !== null || gw.proc.signalCode !== null) {
+      last = 'gateway exited';
+      break;
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${gw.port}/ready`, { signal: AbortSignal.timeout(2000) });
+      await res.text();
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = String(err?.message ?? err);
+    }
+    await sleep(20);
+  }
+  throw new Error(`${gw.label}: GET /ready did not return 200 (last: ${last})\n${gw.tail.slice(-10).join('\n')}`);
+}
+
+// Starts a gateway for load (fixed free port, quiet log level) and waits until it is ready.
+async function startGateway(ctx, label, simEnv, poolSize = 1) {
+  const dir = path.join(ctx.tmp, label);
+  fs.mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const proc = spawnRaised(ctx.bins.gateway, gatewayArgs(ctx, dir, port, ctx.opts['log-level'], poolSize), {
+    cwd: dir, env: childEnv(simEnv), stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let gw = null;
+  const tail = watchStderr(proc, path.join(dir, 'gateway.log'), (line) => gw?.onLine(line));
+  gw = new Gateway(label, proc, port, tail, dir);
+  ctx.stoppers.push(() => gw.stop());
+  await waitReady(gw, ctx.signal);
+  return gw;
+}
+
+// Starts `lingma-sim start` for the direct baseline; resolves once its .info names it.
+async function startSim(ctx, label, simEnv) {
+  const dir = path.join(ctx.tmp, label);
+  fs.mkdirSync(dir, { recursive: true });
+  const proc = spawnRaised(ctx.bins.sim, ['start', '--workDir', dir], {
+    cwd: dir, env: childEnv(simEnv), stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const tail = watchStderr(proc, path.join(dir, 'sim.log'));
+  ctx.stoppers.push(async () => {
+    const died = proc.exitCode !== null || proc.signalCode !== null;
+    const r = await stopProcess(proc);
+    if (died) throw new Error(`${label}: lingma-sim exited on its own (code ${r.code}, signal ${r.signal})\n${tail.slice(-10).join('\n')}`);
+    if (r.forced) throw new Error(`${label}: lingma-sim did not exit within 10 s of SIGTERM`);
+  });
+  const until = Date.now() + 15_000;
+  while (Date.now() < until && !ctx.signal.aborted) {
+    if (proc.exitCode !== null || proc.signalCode !== null) break;
+    try {
+      const [port, pid] = fs.readFileSync(path.join(dir, '.info'), 'utf8').split('\n').map(Number);
+      if (pid === proc.pid && port > 0) return { label, dir, proc, pid, port };
+    } catch {
+      // not yet written
+    }
+    await sleep(10);
+  }
+  throw new Error(`${label}: lingma-sim did not write ${dir}/.info\n${tail.slice(-10).join('\n')}`);
+}
+
+// Runs loadgen once; `watch` is a pid whose CPU (and RSS, fds) is sampled around the run.
+async function loadgen(ctx, args, { watch = [] } = {}) {
+  const before = watch.map((pid) => ({ pid, cpu: cpuSeconds(pid), rss: rssKiB(pid) }));
+  const peak = watch.map((pid) => ({ rss: rssKiB(pid) ?? 0, fds: fdCount(pid) ?? 0 }));
+  let sampling = true;
+  const sampler = (async () => {
+    let n = 0;
+    while (sampling) {
+      await sleep(250);
+      watch.forEach((pid, i) => {
+        peak[i].rss = Math.max(peak[i].rss, rssKiB(pid) ?? 0);
+        if (n % 4 === 0) peak[i].fds = Math.max(peak[i].fds, fdCount(pid) ?? 0);
+      });
+      n++;
+    }
+  })();
+  const proc = spawnRaised(ctx.bins.loadgen, ['--quiet', ...args], {
+    cwd: ctx.tmp, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  const onAbort = () => proc.kill('SIGKILL');
+  ctx.signal.addEventListener('abort', onAbort);
+  const exit = await proc.exitInfo;
+  ctx.signal.removeEventListener('abort', onAbort);
+  sampling = false;
+  await sampler;
+  if (exit.code !== 0) throw new Error(`loadgen ${args.join(' ')} failed (exit ${exit.code ?? exit.signal}): ${stderr.trim()}`);
+  const report = JSON.parse(stdout.trim().split('\n').pop());
+  report.watched = before.map((b, i) => {
+    const cpu = cpuSeconds(b.pid);
+    return {
+      pid: b.pid,
+      cpu_s: cpu === null || b.cpu === null ? null : cpu - b.cpu,
+      rss_before_kib: b.rss,
+      rss_peak_kib: peak[i].rss || null,
+      rss_after_kib: rssKiB(b.pid),
+      fds_peak: peak[i].fds || null,
+    };
+  });
+  return report;
+}
+
+function describeRun(tag, r) {
+  const lat = r.latency_us;
+  const parts = [
+    `${tag.padEnd(22)} ${String(r.ok).padStart(6)} ok ${String(r.errors).padStart(4)} err`,
+    `${Math.round(r.rps)} req/s`.padStart(11),
+    `lat p50 ${fmt.us(lat.p50)} p99 ${fmt.us(lat.p99)}`,
+  ];
+  if (r.ttft_us.count) parts.push(`ttft p50 ${fmt.us(r.ttft_us.p50)} p99 ${fmt.us(r.ttft_us.p99)}`);
+  if (r.gap_us.count) parts.push(`gap p50 ${fmt.us(r.gap_us.p50)} p99 ${fmt.us(r.gap_us.p99)}`);
+  if (r.peak_open > 1) parts.push(`peak open ${r.peak_open}`);
+  parts.push(`loadgen cpu ${fmt.pct(r.cpu.pct_of_core)}`);
+  for (const w of r.watched) {
+    if (w.cpu_s !== null) parts.push(`pid ${w.pid} cpu ${w.cpu_s.toFixed(2)} s`);
+  }
+  console.log(`  ${parts.join(' | ')}`);
+  for (const [kind, n] of Object.entries(r.error_kinds)) {
+    console.log(`    error ${kind} x${n}: ${String(r.error_examples[kind] ?? '').slice(0, 200)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulator settings
+
+// An ASCII answer of exactly `bytes` bytes (the simulator splits it into its deltas).
+function answerText(bytes) {
+  const words = 'The gateway relays every delta as soon as the simulator sends it. ';
+  let text = '';
+  while (text.length < bytes) text += words;
+  return text.slice(0, bytes);
+}
+
+function simEnv(ctx, label, { deltas, delayMs, answerBytes }) {
+  const script = path.join(ctx.tmp, `${label}-script.json`);
+  fs.writeFileSync(script, JSON.stringify([{ match: '', reply: answerText(answerBytes) }]));
+  return {
+    LINGMA_SIM_SCRIPT: script,
+    LINGMA_SIM_DELTAS: String(deltas),
+    LINGMA_SIM_DELTA_DELAY_MS: String(delayMs),
+    LINGMA_SIM_PREFILL_US_PER_BYTE: '0',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios. Each returns rows: {scenario, target, measured, baseline, ratio, verdict, loadgen}.
+
+const row = (scenario, target, measured, baseline, ratio, verdict, loadgenCpu) => ({
+  scenario, target, measured, baseline, ratio, verdict, loadgen: loadgenCpu,
+});
+const atMost = (x, limit) => (x === null ? 'n/a' : x <= limit ? 'meets' : 'MISSES');
+const atLeast = (x, limit) => (x === null ? 'n/a' : x >= limit ? 'meets' : 'MISSES');
+const cpuPair = (gw, direct) => `${fmt.pct(median(gw))} / ${fmt.pct(median(direct))}`;
+
+async function scenarioStartup(ctx) {
+  console.log(`\n## start-up and idle RSS (${ctx.opts['startup-reps']} starts, --log-level info to see gateway.listening)`);
+  const listening = [];
+  const connect = [];
+  const ready = [];
+  const rss = [];
+  for (let i = 1; i <= ctx.opts['startup-reps']; i++) {
+    const dir = path.join(ctx.tmp, `startup-${i}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const port = await freePort();
+    let listenedAt = null;
+    const t0 = performance.now();
+    const proc = spawnRaised(ctx.bins.gateway, gatewayArgs(ctx, dir, port, 'info'), {
+      cwd: dir, env: childEnv(simEnv(ctx, 'startup', { deltas: 4, delayMs: 0, answerBytes: 64 })),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }, { raise: false });
+    const tail = watchStderr(proc, path.join(dir, 'gateway.log'), (line) => {
+      if (listenedAt === null && line.includes('"gateway.listening"')) listenedAt = performance.now();
+    });
+    const gw = new Gateway(`startup-${i}`, proc, port, tail, dir);
+    try {
+      // First successful TCP connect, polled as fast as the event loop allows.
+      let connectedAt = null;
+      const until = Date.now() + 10_000;
+      while (connectedAt === null && Date.now() < until && proc.exitCode === null) {
+        if (await canConnect(port)) connectedAt = performance.now();
+      }
+      await waitReady(gw, ctx.signal);
+      const readyAt = performance.now();
+      await sleep(1000);
+      const idle = rssKiB(gw.pid);
+      listening.push(listenedAt === null ? null : listenedAt - t0);
+      connect.push(connectedAt === null ? null : connectedAt - t0);
+      ready.push(readyAt - t0);
+      rss.push(idle);
+      console.log(`  start ${i}: gateway.listening after ${fmt.ms(listening.at(-1))}, first connect ${fmt.ms(connect.at(-1))}, ` +
+        `/ready 200 after ${fmt.ms(ready.at(-1))} (simulator spawned and initialized), idle RSS ${fmt.mib(idle)}`);
+    } finally {
+      await gw.stop();
+    }
+  }
+  return [
+    row('idle RSS (gateway process, after /ready + 1 s)', '≤ 15 MiB', fmt.mib(median(rss)), '—', '—', atMost(median(rss), 15 * 1024), '—'),
+    row('start to listening (spawn → gateway.listening)', '≤ 50 ms', fmt.ms(median(listening)), `first connect ${fmt.ms(median(connect))}`, '—', atMost(median(listening), 50), '—'),
+  ];
+}
+
+async function scenarioNonStream(ctx, which) {
+  const { opts } = ctx;
+  const env = simEnv(ctx, 'small', { deltas: 4, delayMs: 0, answerBytes: opts['small-answer-bytes'] });
+  if (!ctx.small) {
+    console.log(`\n## non-stream, small answers (${opts['small-answer-bytes']} B in 4 deltas, no simulated delay)`);
+    const sim = await startSim(ctx, 'small-direct-sim', env);
+    const gw = await startGateway(ctx, 'small-gateway', env);
+    const direct = ['--mode', 'direct', '--port', String(sim.port), '--connections', String(opts['direct-connections'])];
+    const gateway = ['--mode', 'gateway', '--port', String(gw.port)];
+    // Warm-up: first connections, first sessions, allocator high-water marks.
+    await loadgen(ctx, [...direct, '--concurrency', '8', '--duration-s', '1']);
+    await loadgen(ctx, [...gateway, '--concurrency', '8', '--duration-s', '1']);
+    ctx.small = { sim, gw, direct, gateway };
+  }
+  const { sim, gw, direct, gateway } = ctx.small;
+  const simChild = () => gw.simPids();
+
+  if (which === 'c1') {
+    console.log(`\n## non-stream, c=1: ${opts.reps} x (direct, gateway) of ${opts['c1-seconds']} s`);
+    const runs = [];
+    for (let rep = 1; rep <= opts.reps; rep++) {
+      const common = ['--concurrency', '1', '--duration-s', String(opts['c1-seconds']), '--warmup-ms', '200'];
+      const d = await loadgen(ctx, [...direct, ...common, '--label', 'c1-direct'], { watch: [sim.pid] });
+      describeRun(`rep ${rep} direct`, d);
+      const g = await loadgen(ctx, [...gateway, ...common, '--label', 'c1-gateway'], { watch: [gw.pid, ...simChild()] });
+      describeRun(`rep ${rep} gateway`, g);
+      gw.reportWarnings(ctx, `c=1 run ${rep}`);
+      runs.push({ d, g });
+    }
+    const added50 = median(runs.map(({ d, g }) => g.latency_us.p50 - d.latency_us.p50));
+    const added99 = median(runs.map(({ d, g }) => g.latency_us.p99 - d.latency_us.p99));
+    const d50 = median(runs.map(({ d }) => d.latency_us.p50));
+    const d99 = median(runs.map(({ d }) => d.latency_us.p99));
+    const r50 = median(runs.map(({ d, g }) => div(g.latency_us.p50, d.latency_us.p50)));
+    const r99 = median(runs.map(({ d, g }) => div(g.latency_us.p99, d.latency_us.p99)));
+    const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
+    const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
+    if (errors) ctx.problems.push(`non-stream c=1: ${errors} failed turn(s)`);
+    return [
+      row('non-stream c=1: added latency p50 (gateway − direct)', '≤ 100 µs', fmt.us(added50), `direct p50 ${fmt.us(d50)}`, fmt.ratio(r50), atMost(added50, 100), lg),
+      row('non-stream c=1: added latency p99 (gateway − direct)', '≤ 500 µs', fmt.us(added99), `direct p99 ${fmt.us(d99)}`, fmt.ratio(r99), atMost(added99, 500), lg),
+    ];
+  }
+
+  const c = opts['c64-concurrency'];
+  console.log(`\n## non-stream, c=${c}: ${opts.reps} x (direct, gateway) of ${opts['c64-seconds']} s`);
+  const runs = [];
+  for (let rep = 1; rep <= opts.reps; rep++) {
+    const common = ['--concurrency', String(c), '--duration-s', String(opts['c64-seconds']), '--warmup-ms', '500'];
+    const d = await loadgen(ctx, [...direct, ...common, '--label', 'c64-direct'], { watch: [sim.pid] });
+    describeRun(`rep ${rep} direct`, d);
+    const g = await loadgen(ctx, [...gateway, ...common, '--label', 'c64-gateway'], { watch: [gw.pid, ...simChild()] });
+    describeRun(`rep ${rep} gateway`, g);
+    gw.reportWarnings(ctx, `c=${c} run ${rep}`);
+    runs.push({ d, g });
+  }
+  const rps = median(runs.map(({ g }) => g.rps));
+  const drps = median(runs.map(({ d }) => d.rps));
+  const ratio = median(runs.map(({ d, g }) => div(g.rps, d.rps)));
+  // CPU per request over the whole loadgen run (warm-up turns included on both sides).
+  const gwCpu = median(runs.map(({ g }) => div(g.watched[0].cpu_s * 1e6, g.started)));
+  const simCpu = median(runs.map(({ d }) => div(d.watched[0].cpu_s * 1e6, d.started)));
+  const simInGw = median(runs.map(({ g }) => (g.watched[1] ? div(g.watched[1].cpu_s * 1e6, g.started) : null)));
+  const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
+  const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
+  if (errors) ctx.problems.push(`non-stream c=${c}: ${errors} failed turn(s)`);
+  console.log(`  sim CPU per request behind the gateway: ${fmt.us(simInGw)} (direct: ${fmt.us(simCpu)})`);
+  return [
+    row(`non-stream c=${c}, small answers: gateway+sim req/s vs direct sim req/s`, '≥ 0.5', fmt.rps(rps), fmt.rps(drps), fmt.ratio(ratio), atLeast(ratio, 0.5), lg),
+    row(`non-stream c=${c}: gateway CPU per request`, 'report', fmt.us(gwCpu), `sim CPU/req ${fmt.us(simCpu)}`, fmt.ratio(div(gwCpu, simCpu)), 'report', lg),
+  ];
+}
+
+async function scenarioStreams(ctx, n, variant) {
+  const { opts } = ctx;
+  const deltas = opts['stream-deltas'];
+  const pace = opts['stream-delta-ms'];
+  const env = simEnv(ctx, 'paced', { deltas, delayMs: pace, answerBytes: deltas * 8 });
+  const streamMs = deltas * pace;
+  const ramp = Math.min(streamMs, 2000);
+  const warmup = ramp + streamMs;
+  const seconds = Math.max(opts['stream-seconds'], (warmup + 2 * streamMs) / 1000);
+  console.log(`\n## ${n} concurrent streams x ${deltas} deltas paced ${pace} ms${variant ? ` (${variant})` : ''}: ${opts.reps} x (direct, gateway); ` +
+    `each run starts streams for ${seconds} s (workers ramped over ${ramp} ms, streams starting in the first ${warmup} ms not sampled)`);
+  const sim = await startSim(ctx, `paced-${n}-direct-sim`, env);
+  const gw = await startGateway(ctx, `paced-${n}-gateway`, env);
+  const common = ['--concurrency', String(n), '--duration-s', String(seconds), '--ramp-ms', String(ramp),
+    '--warmup-ms', String(warmup), '--expect-deltas', String(deltas), '--timeout-ms', String(streamMs + 30_000)];
+  const direct = ['--mode', 'direct', '--port', String(sim.port), '--connections', String(opts['direct-connections']), ...common];
+  const gateway = ['--mode', 'gateway', '--stream', '--port', String(gw.port), ...common];
+  const runs = [];
+  for (let rep = 1; rep <= opts.reps; rep++) {
+    const d = await loadgen(ctx, [...direct, '--label', 'streams-direct'], { watch: [sim.pid] });
+    describeRun(`rep ${rep} direct`, d);
+    const g = await loadgen(ctx, [...gateway, '--label', 'streams-gateway'], { watch: [gw.pid, ...gw.simPids()] });
+    describeRun(`rep ${rep} gateway`, g);
+    gw.reportWarnings(ctx, `${n}-stream run ${rep}`);
+    runs.push({ d, g });
+  }
+  const ttft = median(runs.map(({ d, g }) => g.ttft_us.p99 - d.ttft_us.p99));
+  const gap = median(runs.map(({ d, g }) => g.gap_us.p99 - d.gap_us.p99));
+  const dttft = median(runs.map(({ d }) => d.ttft_us.p99));
+  const dgap = median(runs.map(({ d }) => d.gap_us.p99));
+  const rttft = median(runs.map(({ d, g }) => div(g.ttft_us.p99, d.ttft_us.p99)));
+  const rgap = median(runs.map(({ d, g }) => div(g.gap_us.p99, d.gap_us.p99)));
+  const cpuDelta = median(runs.map(({ g }) => div(g.watched[0].cpu_s * 1e6, g.deltas)));
+  const simDelta = median(runs.map(({ d }) => div(d.watched[0].cpu_s * 1e6, d.deltas)));
+  const peak = median(runs.map(({ g }) => g.peak_open));
+  const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
+  const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
+  if (errors) ctx.problems.push(`${n} paced streams: ${errors} failed stream(s)`);
+  // The baseline must itself hold the pacing, or "added" measures queueing in an overloaded
+  // machine: its median gap within 25% of the pacing, its median first delta within 10 ms of it.
+  const dgap50 = median(runs.map(({ d }) => d.gap_us.p50));
+  const dttft50 = median(runs.map(({ d }) => d.ttft_us.p50));
+  const saturated = dgap50 === null || dttft50 === null ||
+    Math.abs(dgap50 - pace * 1000) > pace * 250 || dttft50 > (pace + 10) * 1000;
+  console.log(`  gateway: peak ${peak} streams open at once; ${errors} failed streams in all runs (direct and gateway)`);
+  if (saturated) {
+    console.log(`  BASELINE SATURATED: direct gap p50 ${fmt.ms(div(dgap50, 1000))}, first delta p50 ${fmt.ms(div(dttft50, 1000))} ` +
+      `(paced at ${pace} ms): the simulator and the load generator alone cannot hold this pace on this machine now, ` +
+      'so the added TTFT and gap are not judged');
+  }
+  const judge = (x) => (saturated ? 'n/a: baseline saturated' : atMost(x, 1000));
+  const name = `${n} streams x ${deltas} deltas / ${pace} ms${variant ? ` (${variant})` : ''}`;
+  return [
+    row(`${name}: added TTFT p99`, '≤ 1 ms', fmt.ms(div(ttft, 1000)), `direct p99 ${fmt.ms(div(dttft, 1000))}`, fmt.ratio(rttft), judge(ttft), lg),
+    row(`${name}: added inter-chunk gap p99`, '≤ 1 ms', fmt.ms(div(gap, 1000)), `direct p99 ${fmt.ms(div(dgap, 1000))}`, fmt.ratio(rgap), judge(gap), lg),
+    row(`${name}: gateway CPU per delta`, 'report', fmt.us(cpuDelta), `sim CPU/delta ${fmt.us(simDelta)}`, fmt.ratio(div(cpuDelta, simDelta)), 'report', lg),
+  ];
+}
+
+async function scenarioSlow(ctx) {
+  const { opts } = ctx;
+  const hard = Number(shellOut('/bin/sh', ['-c', 'ulimit -Hn']));
+  let n = opts['slow-streams'];
+  // Each side holds one socket per stream plus a few dozen other descriptors.
+  if (Number.isFinite(hard) && hard > 0 && n > hard - 200) {
+    console.log(`  (fd hard limit ${hard}: slow streams capped at ${hard - 200})`);
+    n = hard - 200;
+  }
+  const deltas = opts['slow-deltas'];
+  const env = simEnv(ctx, 'slow', { deltas, delayMs: opts['slow-delta-ms'], answerBytes: deltas * 8 });
+  const rampMs = Math.round(opts['slow-ramp-s'] * 1000);
+  const streamMs = deltas * opts['slow-delta-ms'];
+  console.log(`\n## ${n} concurrent slow streams (${deltas} deltas, one per ${opts['slow-delta-ms']} ms; opened over ${rampMs} ms, ` +
+    `each lasts ~${streamMs / 1000} s): ${opts['slow-reps']} x (gateway with pool size ${opts['slow-pool-size']}, direct to one simulator)`);
+  const common = ['--concurrency', String(n), '--requests', String(n), '--ramp-ms', String(rampMs),
+    '--expect-deltas', String(deltas), '--timeout-ms', String(streamMs + rampMs + 60_000)];
+  const runs = [];
+  for (let rep = 1; rep <= opts['slow-reps']; rep++) {
+    // A fresh gateway and simulator per run: the RSS growth is then all this run's.
+    const gw = await startGateway(ctx, `slow-gateway-${rep}`, env, opts['slow-pool-size']);
+    let g;
+    try {
+      g = await loadgen(ctx, ['--mode', 'gateway', '--stream', '--port', String(gw.port), ...common, '--label', 'slow-gateway'],
+        { watch: [gw.pid, ...gw.simPids()] });
+    } finally {
+      await gw.stop();
+    }
+    describeRun(`rep ${rep} gateway`, g);
+    gw.reportWarnings(ctx, `${n} slow streams, run ${rep}`);
+    const sim = await startSim(ctx, `slow-direct-sim-${rep}`, env);
+    const d = await loadgen(ctx, ['--mode', 'direct', '--port', String(sim.port), '--connections', String(opts['direct-connections']),
+      ...common, '--label', 'slow-direct'], { watch: [sim.pid] });
+    describeRun(`rep ${rep} direct`, d);
+    const w = g.watched[0];
+    const s = d.watched[0];
+    const perStream = div(w.rss_peak_kib - w.rss_before_kib, n);
+    const simPerStream = div(s.rss_peak_kib - s.rss_before_kib, n);
+    console.log(`  gateway RSS ${fmt.mib(w.rss_before_kib)} before, ${fmt.mib(w.rss_peak_kib)} peak (${fmt.kib(perStream)} per stream), ` +
+      `${fmt.mib(w.rss_after_kib)} after; peak fds ${w.fds_peak}; direct sim RSS ${fmt.kib(simPerStream)} per turn`);
+    runs.push({ d, g, perStream, simPerStream });
+    if (g.errors || d.errors) ctx.problems.push(`${n} slow streams, run ${rep}: ${g.errors} failed through the gateway, ${d.errors} direct`);
+  }
+  const held = median(runs.map(({ g }) => g.peak_open));
+  const ok = median(runs.map(({ g }) => g.ok));
+  const dheld = median(runs.map(({ d }) => d.peak_open));
+  const errors = median(runs.map(({ g }) => g.errors));
+  const derrors = median(runs.map(({ d }) => d.errors));
+  const rss = median(runs.map((r) => r.perStream));
+  const simRss = median(runs.map((r) => r.simPerStream));
+  const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
+  const allHeld = held === n && ok === n;
+  return [
+    row(`${n} slow streams: held (peak open at once; completed)`, `all ${n}`, `${held} open; ${ok} completed`, `direct ${dheld} open`, fmt.ratio(div(held, dheld)), allHeld ? 'meets' : 'MISSES', lg),
+    row(`${n} slow streams: errors`, '0', String(errors), `direct ${derrors}`, '—', errors === 0 ? 'meets' : 'MISSES', lg),
+    row(`${n} slow streams: gateway RSS per stream`, '≤ 16 KiB', fmt.kib(rss), `sim RSS/turn ${fmt.kib(simRss)}`, fmt.ratio(div(rss, simRss)), atMost(rss, 16), lg),
+  ];
+}
+
+async function scenarioReuse(ctx) {
+  console.log('\n## 10-turn conversation, session reuse on vs off (bench/session_reuse.mjs)\n');
+  const extra = ctx.opts['session-reuse-args'].split(/\s+/).filter(Boolean);
+  const proc = spawnRaised(process.execPath, [path.join(REPO_DIR, 'bench', 'session_reuse.mjs'), '--build-dir', ctx.buildDir, ...extra], {
+    cwd: REPO_DIR, env: process.env, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (d) => {
+    out += d;
+    process.stdout.write(d);
+  });
+  const onAbort = () => proc.kill('SIGTERM');
+  ctx.signal.addEventListener('abort', onAbort);
+  const exit = await proc.exitInfo;
+  ctx.signal.removeEventListener('abort', onAbort);
+  if (exit.code !== 0) ctx.problems.push(`session_reuse.mjs exited with ${exit.code ?? exit.signal}`);
+  // Per-turn medians from its table: | turn | bytes on | ms on | session | bytes off | ms off |
+  const turns = new Map();
+  for (const line of out.split('\n')) {
+    const cells = line.split('|').map((s) => s.trim());
+    if (cells.length >= 8 && /^\d+$/.test(cells[1])) {
+      turns.set(Number(cells[1]), { on: Number(cells[3]), off: Number(cells[6]) });
+    }
+  }
+  const last = Math.max(...turns.keys());
+  if (!turns.has(2) || !Number.isFinite(last) || last < 3) {
+    ctx.problems.push('session_reuse.mjs: no per-turn table in its output');
+    return [row('10-turn conversation: reuse on, last/turn-2 latency', 'flat', 'n/a', 'n/a', 'n/a', 'n/a', '—')];
+  }
+  const on = turns.get(last).on / turns.get(2).on;
+  const off = turns.get(last).off / turns.get(2).off;
+  return [
+    row(`${last}-turn conversation: turn-${last} / turn-2 latency, reuse on (off = baseline)`, 'flat (≤ 1.2)', on.toFixed(2),
+      `off ${off.toFixed(2)}`, `${fmt.ratio(turns.get(last).off / turns.get(last).on)} off/on at turn ${last}`, atMost(on, 1.2), '—'),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table
+
+function printTable(rows) {
+  const header = ['scenario', 'target', 'measured', 'baseline (same run)', 'ratio', 'verdict', 'loadgen CPU gw/direct'];
+  const cells = rows.map((r) => [r.scenario, r.target, r.measured, r.baseline, r.ratio, r.verdict, r.loadgen]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c) => `| ${c.map((s, i) => s.padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const c of cells) console.log(line(c));
+}
+
+function resolveBuildDir(arg) {
+  const dir = path.resolve(arg || path.join(REPO_DIR, 'build', 'release'));
+  const bins = { gateway: path.join(dir, 'lingma-gateway'), sim: path.join(dir, 'lingma-sim'), loadgen: path.join(dir, 'loadgen') };
+  for (const [name, bin] of Object.entries(bins)) {
+    try {
+      fs.accessSync(bin, fs.constants.X_OK);
+    } catch {
+      throw new UsageError(`${bin} not found (${name}); build first: cmake --build --preset release --target lingma-gateway lingma-sim loadgen`);
+    }
+  }
+  return { dir, bins };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  const started = Date.now();
+  const opts = parseArgs(process.argv.slice(2));
+  const { dir: buildDir, bins } = resolveBuildDir(opts['build-dir']);
+  DROP_NAMES = gatewayEnvNames(bins.gateway);
+
+  const abort = new AbortController();
+  setTimeout(() => abort.abort(new Error('runtime cap')), opts['max-runtime-s'] * 1000).unref();
+  setTimeout(() => {
+    console.error('run_bench.mjs: still running 30 s after the runtime cap; exiting');
+    process.exit(1);
+  }, opts['max-runtime-s'] * 1000 + 30_000).unref();
+  let interrupted = null;
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      interrupted = sig;
+      abort.abort(new Error(sig));
+    });
+  }
+
+  const { nproc, model } = machine();
+  const version = shellOut(bins.gateway, ['--version']) || 'unknown';
+  console.log('lingma-gateway benchmarks (make bench)');
+  console.log(`machine:  nproc ${nproc}, ${model}, load average ${loadavg()} (at start), fd limit ${shellOut('/bin/sh', ['-c', 'ulimit -Hn'])} (hard)`);
+  console.log(`binaries: ${path.relative(process.cwd(), buildDir) || '.'} (${version}), node ${process.version}`);
+  console.log(`settings: gateway --simulator, pool size 1, session reuse off (except the reuse row), log level ${opts['log-level']}, ` +
+    `max turns per instance 20000; ${opts.reps} runs per scenario (medians), direct baseline over ${opts['direct-connections']} WebSocket connection(s)`);
+  console.log('Per-run details follow; latencies from loadgen (µs), gateway CPU from /proc/<pid>/stat, RSS from /proc/<pid>/status.');
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lgw-bench-'));
+  const ctx = { opts, bins, buildDir, tmp, signal: abort.signal, stoppers: [], problems: [], small: null };
+  const rows = [];
+  let error = null;
+  const stopAll = async () => {
+    while (ctx.stoppers.length) {
+      try {
+        await ctx.stoppers.pop()();
+      } catch (err) {
+        ctx.problems.push(String(err?.message ?? err));
+      }
+    }
+  };
+  try {
+    const plan = [
+      ['startup', () => scenarioStartup(ctx)],
+      ['c1', () => scenarioNonStream(ctx, 'c1')],
+      ['c64', () => scenarioNonStream(ctx, 'c64')],
+      ['streams', async () => [
+        ...(await scenarioStreams(ctx, ctx.opts.streams, '')),
+        ...(ctx.opts['light-streams'] > 0 ? (await stopAll(), await scenarioStreams(ctx, ctx.opts['light-streams'], 'scaled down')) : []),
+      ]],
+      ['slow', () => scenarioSlow(ctx)],
+      ['reuse', () => scenarioReuse(ctx)],
+    ];
+    for (const [name, run] of plan) {
+      if (!opts.only.has(name)) continue;
+      if (abort.signal.aborted) break;
+      rows.push(...(await run()));
+      // c=1 and c=64 share one gateway and one simulator; every other scenario starts its own.
+      if (!(name === 'c1' && opts.only.has('c64'))) {
+        await stopAll();
+        ctx.small = null;
+      }
+    }
+  } catch (err) {
+    error = err;
+  } finally {
+    await stopAll();
+  }
+  if (abort.signal.aborted) ctx.problems.push(interrupted ? `interrupted by ${interrupted}` : `runtime cap of ${opts['max-runtime-s']} s reached`);
+  if (error) ctx.problems.push(`run aborted: ${error?.stack ?? error}`);
+
+  console.log(`\n## Results (load average at end ${loadavg()}; runtime ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  if (rows.length) printTable(rows);
+  console.log('\nmeasured = gateway path; baseline = the same turns straight to lingma-sim over WebSocket (loadgen --mode direct),');
+  console.log('run alternately with the gateway runs; "added" = gateway − direct per run, then the median over runs.');
+  console.log('loadgen CPU = the load generator\'s own CPU (getrusage) as % of one core, gateway runs / direct runs (medians).');
+  const keep = opts['keep-tmp'] || ctx.problems.length > 0;
+  if (keep) console.log(`temporary files (gateway and simulator logs) kept in ${tmp}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
+  if (ctx.problems.length) {
+    console.log(`\nPROBLEMS (${ctx.problems.length}):`);
+    for (const p of ctx.problems.slice(0, 20)) console.log(`  - ${p}`);
+    return error || abort.signal.aborted ? 1 : 0;
+  }
+  return 0;
+}
+
+process.on('exit', () => {
+  for (const proc of running) proc.kill('SIGKILL');
+});
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof UsageError) {
+      console.error(`run_bench.mjs: ${err.message}\n\n${usage()}`);
+      process.exit(2);
+    }
+    console.error(`run_bench.mjs: ${err?.stack ?? err}`);
+    process.exit(1);
+  },
+);
