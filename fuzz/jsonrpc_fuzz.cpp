@@ -26,6 +26,10 @@
 
 namespace {
 
+namespace json = boost::json;
+namespace rpc = lingma::rpc;
+using lingma::Inbound;
+
 // True when `v` holds a number outside the double range anywhere (Boost.JSON reads 1e400 as
 // infinity, which no serializer can write back as JSON).
 bool ContainsNonFinite(const json::value& v) {
@@ -46,11 +50,6 @@ bool ContainsNonFinite(const json::value& v) {
       return false;
   }
 }
-
-
-namespace json = boost::json;
-namespace rpc = lingma::rpc;
-using lingma::Inbound;
 
 bool IsValidId(const json::value& id) {
   if (id.is_double()) return std::isfinite(id.get_double());

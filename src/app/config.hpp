@@ -23,8 +23,9 @@ struct Config {
   std::string host = "127.0.0.1";     // HOST
   int port = 8000;                    // PORT (0 = any free port; the gateway logs the one it got)
   std::vector<std::string> api_keys;  // API_KEYS, comma-separated, trimmed, empty items dropped
-  std::string admin_api_key;  // ADMIN_API_KEY: for /internal/* from other hosts ("" = loopback only)
-  std::string log_level = "info";     // LOG_LEVEL: debug|info|warn|error
+  std::string
+      admin_api_key;  // ADMIN_API_KEY: for /internal/* from other hosts ("" = loopback only)
+  std::string log_level = "info";                 // LOG_LEVEL: debug|info|warn|error
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // MAX_BODY_BYTES: larger request bodies get 413
   // CORS_ALLOW_ORIGINS: comma-separated origins browsers may call from; "*" = any; empty = no CORS.
   std::vector<std::string> cors_allow_origins;
@@ -41,13 +42,13 @@ struct Config {
   // LINGMA_SOCKET_PORT: spawn: first WebSocket port (instance N uses port+N), 0 = pick free ports;
   // attach: the port of the running Lingma (0 = read .info/.info.json from work_dir).
   int socket_port = 0;
-  int pool_size = 1;                                    // LINGMA_POOL_SIZE (1..64)
+  int pool_size = 1;                // LINGMA_POOL_SIZE (1..64)
   int max_turns_per_instance = 16;  // LINGMA_MAX_TURNS_PER_INSTANCE: concurrent turns per process
   std::chrono::milliseconds acquire_timeout{10000};  // LINGMA_ACQUIRE_TIMEOUT s: wait for a slot
   int max_waiting = 1000;  // LINGMA_MAX_WAITING: requests queued for a slot; beyond: 503 at once
-  int max_concurrent_per_key = 0;   // MAX_CONCURRENT_PER_KEY (0 = unlimited)
-  double rate_limit_rps = 0;        // RATE_LIMIT_RPS per key (0 = unlimited)
-  double rate_limit_burst = 0;      // RATE_LIMIT_BURST (0 = max(1, RATE_LIMIT_RPS))
+  int max_concurrent_per_key = 0;  // MAX_CONCURRENT_PER_KEY (0 = unlimited)
+  double rate_limit_rps = 0;       // RATE_LIMIT_RPS per key (0 = unlimited)
+  double rate_limit_burst = 0;     // RATE_LIMIT_BURST (0 = max(1, RATE_LIMIT_RPS))
   std::chrono::milliseconds startup_timeout{30000};     // LINGMA_STARTUP_TIMEOUT seconds
   std::chrono::milliseconds rpc_timeout{10000};         // LINGMA_RPC_TIMEOUT seconds
   std::chrono::milliseconds chat_idle_timeout{120000};  // LINGMA_CHAT_IDLE_TIMEOUT seconds
@@ -55,9 +56,9 @@ struct Config {
   std::chrono::milliseconds reconnect_initial{200};     // LINGMA_RECONNECT_INITIAL_MS
   std::chrono::milliseconds reconnect_max{10000};       // LINGMA_RECONNECT_MAX_MS
   std::string default_model = "auto";                   // DEFAULT_MODEL
-  bool session_reuse = true;             // SESSION_REUSE_ENABLED
-  int session_cache_max_entries = 10000; // SESSION_CACHE_MAX_ENTRIES
-  std::chrono::seconds session_cache_ttl{3600};  // SESSION_CACHE_TTL_SEC
+  bool session_reuse = true;                            // SESSION_REUSE_ENABLED
+  int session_cache_max_entries = 10000;                // SESSION_CACHE_MAX_ENTRIES
+  std::chrono::seconds session_cache_ttl{3600};         // SESSION_CACHE_TTL_SEC
   std::string default_ask_mode = "chat";                // DEFAULT_ASK_MODE (agent is refused)
   bool simulator = false;         // SIMULATOR / --simulator: run lingma-sim instead of Lingma
   std::string simulator_bin;      // LINGMA_SIM_BIN: empty = next to the gateway executable

@@ -1,13 +1,13 @@
 // Gateway wiring and the HTTP router; see gateway.hpp.
 #include "app/gateway.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <algorithm>
 #include <random>
 
 #include "api/openai/endpoint.hpp"
@@ -85,8 +85,8 @@ struct GatewayState {
                  .acquire_timeout = config.acquire_timeout,
                  .max_waiters = static_cast<std::size_t>(config.max_waiting)}),
         cache(chat::SessionCacheOptions{.enabled = config.session_reuse,
-                                        .max_entries =
-                                            static_cast<std::size_t>(config.session_cache_max_entries),
+                                        .max_entries = static_cast<std::size_t>(
+                                            config.session_cache_max_entries),
                                         .ttl = config.session_cache_ttl},
               [] { return std::chrono::steady_clock::now(); }),
         relay(executor_in, pool, cache,
@@ -101,11 +101,9 @@ struct GatewayState {
                            .burst = config.rate_limit_burst},
                 [] { return std::chrono::steady_clock::now(); }),
         openai{relay, catalog, logger_in, config.default_model, {}},
-        metrics(registry,
-                GatewayMetrics::Sources{
-                    .instances = [this] { return Snapshots(); },
-                    .cache = [this] { return cache.stats(); },
-                    .waiting = [this] { return pool.waiting(); }}),
+        metrics(registry, GatewayMetrics::Sources{.instances = [this] { return Snapshots(); },
+                                                  .cache = [this] { return cache.stats(); },
+                                                  .waiting = [this] { return pool.waiting(); }}),
         started_at(std::chrono::steady_clock::now()) {
     for (auto& instance : instances) {
       const int index = instance->Snapshot().index;
@@ -126,7 +124,8 @@ struct GatewayState {
   asio::awaitable<net::HttpResponse> Route(const net::HttpRequest& request,
                                            net::ResponseStream& stream);
   asio::awaitable<net::HttpResponse> Internal(const net::HttpRequest& request);
-  std::vector<std::pair<std::string, std::string>> CorsHeaders(const net::HttpRequest& request) const;
+  std::vector<std::pair<std::string, std::string>> CorsHeaders(
+      const net::HttpRequest& request) const;
   asio::awaitable<void> ExpireSessions();
 
   asio::any_io_executor executor;
@@ -208,21 +207,22 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
           "invalid_request_error", "", "invalid_api_key"});
     } else if (path == "/v1/chat/completions") {
       key_fingerprint = *who;
-      const auto admission = request.method == "POST" ? limiter.Admit(*who) : RateLimiter::Decision{};
+      const auto admission =
+          request.method == "POST" ? limiter.Admit(*who) : RateLimiter::Decision{};
       if (request.method != "POST") {
         response = api::openai::ErrorResponse({405, "Use POST for /v1/chat/completions.",
                                                "invalid_request_error", "", "method_not_allowed"});
       } else if (!admission.admitted) {
         response = api::openai::ErrorResponse(
-            {429, "Rate limit reached: " + admission.reason + ". Retry after " +
-                      std::to_string(admission.retry_after.count()) + " s.",
+            {429,
+             "Rate limit reached: " + admission.reason + ". Retry after " +
+                 std::to_string(admission.retry_after.count()) + " s.",
              "rate_limit_exceeded", "", "rate_limit_exceeded"});
         response.headers.erase(
             std::remove_if(response.headers.begin(), response.headers.end(),
                            [](const auto& h) { return h.first == "Retry-After"; }),
             response.headers.end());
-        response.headers.emplace_back("Retry-After",
-                                      std::to_string(admission.retry_after.count()));
+        response.headers.emplace_back("Retry-After", std::to_string(admission.retry_after.count()));
       } else {
         struct Release {
           RateLimiter& limiter;
@@ -243,8 +243,9 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
         response = co_await api::openai::HandleModels(openai, request);
       }
     } else {
-      response = api::openai::ErrorResponse({404, "Unknown endpoint: " + request.method + " " + path,
-                                             "invalid_request_error", "", "unknown_endpoint"});
+      response =
+          api::openai::ErrorResponse({404, "Unknown endpoint: " + request.method + " " + path,
+                                      "invalid_request_error", "", "unknown_endpoint"});
     }
   } else {
     response = api::openai::ErrorResponse({404, "Unknown endpoint: " + request.method + " " + path,
@@ -285,15 +286,16 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
 
 asio::awaitable<net::HttpResponse> GatewayState::Internal(const net::HttpRequest& request) {
   // Operators only: a loopback peer, or the admin key from anywhere.
-  const bool admin_key = !config.admin_api_key.empty() &&
-                         ApiKeys({config.admin_api_key})
-                             .Authenticate(request.Header("authorization"),
-                                           request.Header("x-api-key"))
-                             .has_value();
+  const bool admin_key =
+      !config.admin_api_key.empty() &&
+      ApiKeys({config.admin_api_key})
+          .Authenticate(request.Header("authorization"), request.Header("x-api-key"))
+          .has_value();
   if (!IsLoopback(request.peer) && !admin_key) {
     co_return api::openai::ErrorResponse(
-        {403, "This endpoint is for operators: call it from the gateway's host or send "
-              "ADMIN_API_KEY.",
+        {403,
+         "This endpoint is for operators: call it from the gateway's host or send "
+         "ADMIN_API_KEY.",
          "permission_error", "", "forbidden"});
   }
   net::HttpResponse response;
@@ -303,7 +305,8 @@ asio::awaitable<net::HttpResponse> GatewayState::Internal(const net::HttpRequest
   } else if (request.path == "/internal/stats" && request.method == "GET") {
     StatsInput in;
     in.instances = Snapshots();
-    for (std::size_t i = 0; i < instances.size(); ++i) in.in_flight.push_back(pool.busy(static_cast<int>(i)));
+    for (std::size_t i = 0; i < instances.size(); ++i)
+      in.in_flight.push_back(pool.busy(static_cast<int>(i)));
     in.waiting = pool.waiting();
     in.cache = cache.stats();
     in.session_reuse = config.session_reuse;
@@ -322,22 +325,24 @@ asio::awaitable<net::HttpResponse> GatewayState::Internal(const net::HttpRequest
       auto result = co_await instance->Call("login/generateUrl", std::move(params));
       if (!result || !result->is_object() || !result->as_object().contains("loginUrl")) {
         co_return api::openai::ErrorResponse(
-            {502, "Lingma did not return a login URL" +
-                      (result ? std::string() : ": " + result.error().message),
+            {502,
+             "Lingma did not return a login URL" +
+                 (result ? std::string() : ": " + result.error().message),
              "upstream_error", "", "upstream_error"});
       }
       boost::json::object body{{"instance", snap.index},
                                {"login_url", result->as_object().at("loginUrl")},
-                               {"next", "Open login_url in a browser on this machine and sign in; "
-                                        "GET /ready turns 200 when Lingma reports the login."}};
+                               {"next",
+                                "Open login_url in a browser on this machine and sign in; "
+                                "GET /ready turns 200 when Lingma reports the login."}};
       response.body = boost::json::serialize(body);
       co_return response;
     }
     response.body = "{\"message\":\"No ready Lingma instance needs a login.\"}";
   } else {
-    co_return api::openai::ErrorResponse({404, "Unknown endpoint: " + request.method + " " +
-                                                   request.path,
-                                          "invalid_request_error", "", "unknown_endpoint"});
+    co_return api::openai::ErrorResponse(
+        {404, "Unknown endpoint: " + request.method + " " + request.path, "invalid_request_error",
+         "", "unknown_endpoint"});
   }
   co_return response;
 }

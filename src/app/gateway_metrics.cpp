@@ -81,9 +81,9 @@ void GatewayMetrics::TurnFinished(const relay::TurnReport& report) {
 void GatewayMetrics::Collect() {
   if (sources_.instances) {
     static constexpr std::array<lingma::InstanceState, 6> kStates = {
-        lingma::InstanceState::kStopped,      lingma::InstanceState::kStarting,
-        lingma::InstanceState::kReady,        lingma::InstanceState::kReconnecting,
-        lingma::InstanceState::kFailed,       lingma::InstanceState::kClosed};
+        lingma::InstanceState::kStopped, lingma::InstanceState::kStarting,
+        lingma::InstanceState::kReady,   lingma::InstanceState::kReconnecting,
+        lingma::InstanceState::kFailed,  lingma::InstanceState::kClosed};
     std::array<int, 6> counts{};
     std::uint64_t restarts = 0;
     int logged_out = 0;
@@ -102,7 +102,8 @@ void GatewayMetrics::Collect() {
         .Set(logged_out);
     auto& restart_counter =
         registry_.GetCounter(Name("instance_restarts_total"), "Lingma instance re-establishments.");
-    if (restarts > seen_restarts_) restart_counter.Inc(static_cast<double>(restarts - seen_restarts_));
+    if (restarts > seen_restarts_)
+      restart_counter.Inc(static_cast<double>(restarts - seen_restarts_));
     seen_restarts_ = std::max(seen_restarts_, restarts);
   }
   if (sources_.cache) {
@@ -113,10 +114,10 @@ void GatewayMetrics::Collect() {
       if (now > seen) counter.Inc(static_cast<double>(now - seen));
       seen = std::max(seen, now);
     };
-    mirror("session_cache_hits_total", "Turns that continued a cached Lingma session.",
-           stats.hits, seen_cache_.hits);
-    mirror("session_cache_misses_total", "Turns with no cached session to continue.",
-           stats.misses, seen_cache_.misses);
+    mirror("session_cache_hits_total", "Turns that continued a cached Lingma session.", stats.hits,
+           seen_cache_.hits);
+    mirror("session_cache_misses_total", "Turns with no cached session to continue.", stats.misses,
+           seen_cache_.misses);
     mirror("session_cache_forks_total",
            "Turns whose history diverged from the cached session (or raced another turn).",
            stats.forks, seen_cache_.forks);

@@ -6,7 +6,8 @@
 
 namespace app {
 
-RateLimiter::RateLimiter(RateLimits limits, Clock clock) : limits_(limits), clock_(std::move(clock)) {
+RateLimiter::RateLimiter(RateLimits limits, Clock clock)
+    : limits_(limits), clock_(std::move(clock)) {
   if (limits_.requests_per_second > 0 && limits_.burst <= 0) {
     limits_.burst = std::max(1.0, limits_.requests_per_second);
   }

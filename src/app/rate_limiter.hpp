@@ -10,9 +10,9 @@
 namespace app {
 
 struct RateLimits {
-  int max_concurrent = 0;       // per key; 0 = unlimited
+  int max_concurrent = 0;          // per key; 0 = unlimited
   double requests_per_second = 0;  // per key, sustained; 0 = unlimited
-  double burst = 0;             // bucket size; 0 = max(1, requests_per_second)
+  double burst = 0;                // bucket size; 0 = max(1, requests_per_second)
 };
 
 class RateLimiter {
@@ -23,8 +23,8 @@ class RateLimiter {
 
   struct Decision {
     bool admitted = true;
-    std::string reason;                      // when refused: which limit, for the 429 message
-    std::chrono::seconds retry_after{0};     // when refused: when trying again makes sense
+    std::string reason;                   // when refused: which limit, for the 429 message
+    std::chrono::seconds retry_after{0};  // when refused: when trying again makes sense
   };
 
   // Admits one request of `key` (counts it as running until Release) or refuses it.

@@ -29,7 +29,7 @@ struct ConversationHints {
 };
 
 struct ChatRequest {
-  std::string model;           // as the client named it ("" = default)
+  std::string model;  // as the client named it ("" = default)
   std::vector<Message> messages;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
@@ -61,8 +61,8 @@ struct Finish {
 };
 struct Failure {
   int http_status = 502;
-  std::string type;     // OpenAI error type
-  std::string code;     // OpenAI error code ("" = null)
+  std::string type;  // OpenAI error type
+  std::string code;  // OpenAI error code ("" = null)
   std::string message;
 };
 using ChatEvent = std::variant<ContentDelta, ReasoningDelta, Finish, Failure>;

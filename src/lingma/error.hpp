@@ -1,4 +1,5 @@
-// The error type of the upstream client: a kind a caller can branch on and a message a user can act on.
+// The error type of the upstream client: a kind a caller can branch on and a message a user can act
+// on.
 #pragma once
 
 #include <boost/system/result.hpp>
@@ -44,18 +45,28 @@ class ErrorException : public std::runtime_error {
 template <class T>
 using Result = boost::system::result<T, Error>;
 
-inline Error MakeError(ErrorKind kind, std::string message) { return Error{kind, std::move(message)}; }
+inline Error MakeError(ErrorKind kind, std::string message) {
+  return Error{kind, std::move(message)};
+}
 
 inline const char* ToString(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kNotReady: return "not_ready";
-    case ErrorKind::kDisconnected: return "disconnected";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kRejected: return "rejected";
-    case ErrorKind::kProtocol: return "protocol";
-    case ErrorKind::kCancelled: return "cancelled";
-    case ErrorKind::kOverloaded: return "overloaded";
-    case ErrorKind::kStartup: return "startup";
+    case ErrorKind::kNotReady:
+      return "not_ready";
+    case ErrorKind::kDisconnected:
+      return "disconnected";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kRejected:
+      return "rejected";
+    case ErrorKind::kProtocol:
+      return "protocol";
+    case ErrorKind::kCancelled:
+      return "cancelled";
+    case ErrorKind::kOverloaded:
+      return "overloaded";
+    case ErrorKind::kStartup:
+      return "startup";
   }
   return "unknown";
 }

@@ -15,7 +15,7 @@ std::string EncodeFrame(std::string_view body);
 void AppendFrame(std::string& out, std::string_view body);
 
 struct FrameLimits {
-  std::size_t max_header_bytes = 1024;           // one frame's header block
+  std::size_t max_header_bytes = 1024;            // one frame's header block
   std::size_t max_body_bytes = 64 * 1024 * 1024;  // one frame's body
 };
 
@@ -45,7 +45,7 @@ class FrameDecoder {
 
   FrameLimits limits_;
   std::string buffer_;
-  std::size_t consumed_ = 0;  // bytes of buffer_ already returned as frames
+  std::size_t consumed_ = 0;                 // bytes of buffer_ already returned as frames
   std::optional<std::size_t> pending_body_;  // parsed Content-Length of the frame being read
   std::string error_;
 };

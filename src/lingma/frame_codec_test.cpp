@@ -43,7 +43,8 @@ TEST(FrameCodec, DecodesFramesSplitAtEveryByte) {
 
 TEST(FrameCodec, AcceptsExtraHeadersAndCaseAndSpaces) {
   FrameDecoder d;
-  d.Feed("content-length:  3 \r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\nabc");
+  d.Feed(
+      "content-length:  3 \r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\nabc");
   EXPECT_EQ(DrainAll(d), (std::vector<std::string>{"abc"}));
 }
 
@@ -69,9 +70,9 @@ TEST(FrameCodec, RejectsBareJson) {
 }
 
 TEST(FrameCodec, RejectsMissingOrBadLength) {
-  for (std::string bad : {"X-Foo: 1\r\n\r\n", "Content-Length: -1\r\n\r\n",
-                          "Content-Length: 12x\r\n\r\n", "Content-Length: \r\n\r\n",
-                          "Content-Length: 2\r\nContent-Length: 3\r\n\r\n"}) {
+  for (std::string bad :
+       {"X-Foo: 1\r\n\r\n", "Content-Length: -1\r\n\r\n", "Content-Length: 12x\r\n\r\n",
+        "Content-Length: \r\n\r\n", "Content-Length: 2\r\nContent-Length: 3\r\n\r\n"}) {
     FrameDecoder d;
     std::string body;
     d.Feed(bad);

@@ -31,8 +31,10 @@ InstanceCore::InstanceCore(asio::any_io_executor executor_in, InstanceOptions op
 void InstanceCore::SetState(InstanceState next) {
   if (state == next) return;
   state = next;
-  logger.Info("instance.state", {{"instance", options.index}, {"state", ToString(next)},
-                                 {"pid", lingma_pid}, {"port", port}});
+  logger.Info("instance.state", {{"instance", options.index},
+                                 {"state", ToString(next)},
+                                 {"pid", lingma_pid},
+                                 {"port", port}});
   if (on_state_change) on_state_change(next);
 }
 
@@ -152,8 +154,9 @@ asio::awaitable<void> InstanceCore::ReadLoop(std::shared_ptr<net::WsConnection> 
   while (true) {
     auto ec = co_await conn->Read(message);
     if (ec) {
-      if (!closing) logger.Info("instance.disconnected", {{"instance", options.index},
-                                                           {"reason", ec.message()}});
+      if (!closing)
+        logger.Info("instance.disconnected",
+                    {{"instance", options.index}, {"reason", ec.message()}});
       break;
     }
     decoder.Feed(message);
@@ -215,8 +218,9 @@ void InstanceCore::HandleMessage(std::string_view body) {
           std::move(routed.push));
       const bool is_finish = std::holds_alternative<FinishPush>(event);
       if (!turn->events.Push(std::move(event))) {
-        turn->end_error = Error{ErrorKind::kOverloaded,
-                                "the client is reading the answer too slowly; the turn was cut off"};
+        turn->end_error =
+            Error{ErrorKind::kOverloaded,
+                  "the client is reading the answer too slowly; the turn was cut off"};
         turn->events.Close();
         turns.erase(it);
         SendAndForget("chat/stop", json::object{{"requestId", routed.request_id}});
@@ -237,8 +241,8 @@ void InstanceCore::HandleMessage(std::string_view body) {
       }
       return;
     case Inbound::Action::kInvalid:
-      logger.Debug("instance.invalid_message", {{"instance", options.index},
-                                                {"reason", inbound.message.invalid_reason}});
+      logger.Debug("instance.invalid_message",
+                   {{"instance", options.index}, {"reason", inbound.message.invalid_reason}});
       return;
   }
 }
@@ -280,8 +284,8 @@ asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, json
                                                         milliseconds timeout) {
   auto self = shared_from_this();
   if (!connection || !connection->is_open()) {
-    co_return Error{ErrorKind::kNotReady, "Lingma is not connected (" +
-                                              std::string(ToString(state)) + ")"};
+    co_return Error{ErrorKind::kNotReady,
+                    "Lingma is not connected (" + std::string(ToString(state)) + ")"};
   }
   if (timeout.count() <= 0) timeout = options.rpc_timeout;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -301,9 +305,8 @@ asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, json
   // Deadline passed: forget the request so a late response is ignored.
   rpc.Take(id);
   waiters.erase(id);
-  co_return Error{ErrorKind::kTimeout,
-                  method + " got no answer from Lingma within " +
-                      std::to_string(timeout.count()) + " ms"};
+  co_return Error{ErrorKind::kTimeout, method + " got no answer from Lingma within " +
+                                           std::to_string(timeout.count()) + " ms"};
 }
 
 void InstanceCore::SendAndForget(std::string_view method, const json::value& params) {
@@ -349,8 +352,8 @@ asio::awaitable<Result<ChatEvent>> ChatTurn::Next(milliseconds idle_timeout) {
     case net::AsyncQueue<ChatEvent>::PopStatus::kItem:
       co_return event;
     case net::AsyncQueue<ChatEvent>::PopStatus::kTimeout:
-      co_return Error{ErrorKind::kTimeout, "Lingma sent nothing for " +
-                                               std::to_string(idle_timeout.count()) + " ms"};
+      co_return Error{ErrorKind::kTimeout,
+                      "Lingma sent nothing for " + std::to_string(idle_timeout.count()) + " ms"};
     case net::AsyncQueue<ChatEvent>::PopStatus::kClosed:
       break;
   }

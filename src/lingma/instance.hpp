@@ -29,10 +29,10 @@ enum class LaunchMode { kSpawn, kAttach };
 struct InstanceOptions {
   int index = 0;
   LaunchMode mode = LaunchMode::kSpawn;
-  std::filesystem::path binary;    // spawn: the Lingma executable
+  std::filesystem::path binary;         // spawn: the Lingma executable
   std::vector<std::string> extra_args;  // appended after `start --workDir …`
-  std::filesystem::path work_dir;  // spawn: this instance's own; attach: where `.info` lives
-  int socket_port = 0;             // spawn: port to pass (0 = pick a free one); attach: 0 = `.info`
+  std::filesystem::path work_dir;       // spawn: this instance's own; attach: where `.info` lives
+  int socket_port = 0;  // spawn: port to pass (0 = pick a free one); attach: 0 = `.info`
   std::map<std::string, std::string> child_env;  // the child's whole environment
   std::chrono::milliseconds startup_timeout{30000};
   std::chrono::milliseconds rpc_timeout{10000};

@@ -69,12 +69,12 @@ asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::SpawnA
   const bool parent_is_new = !parent.empty() && !fs::exists(parent, ec);
   fs::create_directories(options.work_dir, ec);
   if (ec) {
-    co_return Error{ErrorKind::kStartup, "cannot create work dir " + options.work_dir.string() +
-                                             ": " + ec.message()};
+    co_return Error{ErrorKind::kStartup,
+                    "cannot create work dir " + options.work_dir.string() + ": " + ec.message()};
   }
   chmod(options.work_dir.c_str(), 0700);
   if (parent_is_new) chmod(parent.c_str(), 0700);
-  co_await StopProcesses();               // at most one child per instance, ever
+  co_await StopProcesses();  // at most one child per instance, ever
   co_await RemoveLeftovers();
   if (closing) co_return Error{ErrorKind::kCancelled, "shutting down"};
 
@@ -83,8 +83,13 @@ asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::SpawnA
   const int http_port = net::PickFreePort();
   net::SpawnOptions spawn;
   spawn.program = options.binary;
-  spawn.args = {"start", "--workDir", options.work_dir.string(), "--socketPort",
-                std::to_string(socket_port), "--httpPort", std::to_string(http_port)};
+  spawn.args = {"start",
+                "--workDir",
+                options.work_dir.string(),
+                "--socketPort",
+                std::to_string(socket_port),
+                "--httpPort",
+                std::to_string(http_port)};
   spawn.args.insert(spawn.args.end(), options.extra_args.begin(), options.extra_args.end());
   spawn.cwd = options.work_dir;
   spawn.env = options.child_env;
@@ -106,15 +111,14 @@ asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::SpawnA
     info.reset();
     if (auto status = child->Poll(); status && *status != 0) {
       co_return Error{ErrorKind::kStartup, "Lingma " + net::DescribeExitStatus(*status) +
-                                               " before it was ready" +
-                                               LogHint(spawn.output_file)};
+                                               " before it was ready" + LogHint(spawn.output_file)};
     }
     // A child that exited with 0 daemonized: its daemon writes `.info` later.
     if (Clock::now() >= deadline) {
-      co_return Error{ErrorKind::kStartup,
-                      "Lingma did not write " + (options.work_dir / ".info").string() +
-                          " within " + std::to_string(options.startup_timeout.count()) + " ms" +
-                          LogHint(spawn.output_file)};
+      co_return Error{ErrorKind::kStartup, "Lingma did not write " +
+                                               (options.work_dir / ".info").string() + " within " +
+                                               std::to_string(options.startup_timeout.count()) +
+                                               " ms" + LogHint(spawn.output_file)};
     }
     co_await net::SleepFor(executor, kPollInterval);
   }
@@ -130,8 +134,9 @@ asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::Attach
   if (target <= 0) {
     auto info = ReadInfoFile(options.work_dir);
     if (!info) {
-      co_return Error{ErrorKind::kStartup, "no running Lingma found: neither .info.json nor .info in " +
-                                               options.work_dir.string()};
+      co_return Error{
+          ErrorKind::kStartup,
+          "no running Lingma found: neither .info.json nor .info in " + options.work_dir.string()};
     }
     if (!IsProcessAlive(info->pid)) {
       co_return Error{ErrorKind::kStartup, "stale " + info->path.string() + ": process " +
@@ -151,27 +156,27 @@ asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::Connec
   while (!closing) {
     net::WsConnection::Options ws;
     ws.port = static_cast<std::uint16_t>(target);
-    ws.timeout = std::max(milliseconds(100), std::chrono::duration_cast<milliseconds>(
-                                                 deadline - Clock::now()));
+    ws.timeout = std::max(milliseconds(100),
+                          std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
     boost::system::error_code ec;
     auto conn = co_await net::WsConnection::Connect(executor, ws, ec);
     if (!ec) co_return conn;
     last = ec.message();
     if (watch_child && child) {
       if (auto status = child->Poll(); status && *status != 0) {
-        co_return Error{ErrorKind::kStartup, "Lingma " + net::DescribeExitStatus(*status) +
-                                                 " while connecting"};
+        co_return Error{ErrorKind::kStartup,
+                        "Lingma " + net::DescribeExitStatus(*status) + " while connecting"};
       }
     }
     if (lingma_pid > 0 && !IsProcessAlive(lingma_pid)) {
-      co_return Error{ErrorKind::kStartup, "Lingma (pid " + std::to_string(lingma_pid) +
-                                               ") exited while connecting"};
+      co_return Error{ErrorKind::kStartup,
+                      "Lingma (pid " + std::to_string(lingma_pid) + ") exited while connecting"};
     }
     if (Clock::now() >= deadline) break;
     co_await net::SleepFor(executor, kPollInterval * 2);
   }
-  co_return Error{ErrorKind::kStartup, "cannot connect to Lingma on 127.0.0.1:" +
-                                           std::to_string(target) + ": " + last};
+  co_return Error{ErrorKind::kStartup,
+                  "cannot connect to Lingma on 127.0.0.1:" + std::to_string(target) + ": " + last};
 }
 
 asio::awaitable<void> InstanceCore::StopProcesses() {

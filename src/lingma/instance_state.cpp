@@ -5,12 +5,18 @@ namespace lingma {
 
 const char* ToString(InstanceState state) {
   switch (state) {
-    case InstanceState::kStopped: return "stopped";
-    case InstanceState::kStarting: return "starting";
-    case InstanceState::kReady: return "ready";
-    case InstanceState::kReconnecting: return "reconnecting";
-    case InstanceState::kFailed: return "failed";
-    case InstanceState::kClosed: return "closed";
+    case InstanceState::kStopped:
+      return "stopped";
+    case InstanceState::kStarting:
+      return "starting";
+    case InstanceState::kReady:
+      return "ready";
+    case InstanceState::kReconnecting:
+      return "reconnecting";
+    case InstanceState::kFailed:
+      return "failed";
+    case InstanceState::kClosed:
+      return "closed";
   }
   return "unknown";
 }

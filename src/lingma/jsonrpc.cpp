@@ -1,11 +1,10 @@
 // JSON-RPC 2.0 parsing and building; see jsonrpc.hpp.
 #include "lingma/jsonrpc.hpp"
 
-#include <cmath>
-
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cmath>
 #include <limits>
 #include <utility>
 

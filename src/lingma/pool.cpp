@@ -46,7 +46,8 @@ std::optional<std::uint64_t> Pool::Generation(int index) const {
   if (index < 0 || static_cast<std::size_t>(index) >= instances_.size() || !Usable(index)) {
     return std::nullopt;
   }
-  return static_cast<std::uint64_t>(instances_[static_cast<std::size_t>(index)]->Snapshot().restarts);
+  return static_cast<std::uint64_t>(
+      instances_[static_cast<std::size_t>(index)]->Snapshot().restarts);
 }
 
 std::optional<int> Pool::Choose(std::optional<int> preferred, bool& preferred_full) const {
@@ -91,10 +92,9 @@ asio::awaitable<Result<Lease>> Pool::Acquire(std::optional<int> preferred) {
     }
     if (Clock::now() >= deadline) {
       if (counted) --waiting_;
-      co_return Error{ErrorKind::kOverloaded,
-                      "every Lingma instance is busy (" +
-                          std::to_string(options_.max_turns_per_instance) +
-                          " turns each); retry shortly"};
+      co_return Error{ErrorKind::kOverloaded, "every Lingma instance is busy (" +
+                                                  std::to_string(options_.max_turns_per_instance) +
+                                                  " turns each); retry shortly"};
     }
     if (!counted) {
       if (waiting_ >= options_.max_waiters) {

@@ -38,7 +38,8 @@ class Lease {
 
  private:
   friend class Pool;
-  Lease(Pool* pool, Instance* instance, int index) : pool_(pool), instance_(instance), index_(index) {}
+  Lease(Pool* pool, Instance* instance, int index)
+      : pool_(pool), instance_(instance), index_(index) {}
   void Release();
   Pool* pool_ = nullptr;
   Instance* instance_ = nullptr;

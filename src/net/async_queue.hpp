@@ -2,10 +2,10 @@
 // the consumer awaits the next item with a deadline.
 #pragma once
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <chrono>
 #include <deque>
 #include <optional>

@@ -45,7 +45,8 @@ std::unique_ptr<ChildProcess> ChildProcess::Spawn(const SpawnOptions& options, s
   for (auto& e : env_storage) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  const std::string output = options.output_file.empty() ? "/dev/null" : options.output_file.string();
+  const std::string output =
+      options.output_file.empty() ? "/dev/null" : options.output_file.string();
   const int out_fd = open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (out_fd < 0) {
     error = "cannot open " + output + ": " + std::strerror(errno);

@@ -16,10 +16,10 @@ namespace net {
 
 struct SpawnOptions {
   std::filesystem::path program;
-  std::vector<std::string> args;            // without argv[0]
-  std::filesystem::path cwd;                // empty = inherit
-  std::map<std::string, std::string> env;   // the child's whole environment (nothing inherited)
-  std::filesystem::path output_file;        // stdout+stderr appended here; empty = /dev/null
+  std::vector<std::string> args;           // without argv[0]
+  std::filesystem::path cwd;               // empty = inherit
+  std::map<std::string, std::string> env;  // the child's whole environment (nothing inherited)
+  std::filesystem::path output_file;       // stdout+stderr appended here; empty = /dev/null
 };
 
 // Exit status as a short human description: "exited with status 3", "killed by signal 9".

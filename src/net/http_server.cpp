@@ -3,8 +3,7 @@
 
 #include <sys/socket.h>
 
-#include <cerrno>
-
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,7 +12,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
+#include <cerrno>
 #include <random>
 #include <unordered_set>
 
@@ -61,7 +60,9 @@ HttpResponse PlainError(int status, std::string_view message) {
 class ChunkedStream final : public ResponseStream {
  public:
   ChunkedStream(beast::tcp_stream& stream, std::chrono::milliseconds write_timeout, bool keep_alive)
-      : stream_(stream), write_timeout_(write_timeout), keep_alive_(keep_alive),
+      : stream_(stream),
+        write_timeout_(write_timeout),
+        keep_alive_(keep_alive),
         gone_(std::make_shared<Gone>()) {}
 
   ~ChunkedStream() override {
@@ -111,7 +112,9 @@ class ChunkedStream final : public ResponseStream {
   bool begun() const override { return begun_; }
   bool client_gone() const override { return gone_->gone || failed_; }
   bool failed() const { return failed_ || gone_->gone; }
-  void OnClientGone(std::function<void()> on_close) override { gone_->on_close = std::move(on_close); }
+  void OnClientGone(std::function<void()> on_close) override {
+    gone_->on_close = std::move(on_close);
+  }
 
  private:
   struct Gone {
@@ -209,8 +212,7 @@ class BeastHttpServer final : public HttpServer {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      asio::co_spawn(executor_, Serve(beast::tcp_stream(std::move(socket)), alive),
-                     asio::detached);
+      asio::co_spawn(executor_, Serve(beast::tcp_stream(std::move(socket)), alive), asio::detached);
     }
   }
 

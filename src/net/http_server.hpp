@@ -14,13 +14,13 @@
 namespace net {
 
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // path and query, as sent
-  std::string path;     // target without the query
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // path and query, as sent
+  std::string path;                                          // target without the query
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  std::string peer;     // remote address
-  std::string id;       // request id, unique per process ("req_" + 24 hex digits): X-Request-Id
+  std::string peer;  // remote address
+  std::string id;    // request id, unique per process ("req_" + 24 hex digits): X-Request-Id
   // First value of a header (name in lower case), or "" when absent.
   std::string_view Header(std::string_view name) const;
 };
@@ -52,16 +52,16 @@ class ResponseStream {
 };
 
 // Returns the whole response, or streams it through `stream` (then the returned value is ignored).
-using HttpHandler = std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&,
-                                                                       ResponseStream& stream)>;
+using HttpHandler =
+    std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&, ResponseStream& stream)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0 = any free port
   std::size_t max_body_bytes = 16 * 1024 * 1024;
   std::size_t max_header_bytes = 64 * 1024;
-  std::chrono::milliseconds read_timeout{30000};   // a whole request, headers and body
-  std::chrono::milliseconds idle_timeout{75000};   // keep-alive between requests
+  std::chrono::milliseconds read_timeout{30000};  // a whole request, headers and body
+  std::chrono::milliseconds idle_timeout{75000};  // keep-alive between requests
   std::chrono::milliseconds write_timeout{30000};
 };
 

@@ -46,8 +46,8 @@ asio::awaitable<void> DeleteSession(lingma::Instance* instance, std::string sess
 
 // Turns the assembler's output into events for the sink. (Free functions, not lambdas: GCC 12
 // miscompiles lambda coroutines that take parameters by value.)
-asio::awaitable<bool> Emit(AnswerSink& sink, chat::AnswerAssembler::Output& out,
-                           TurnReport& report, Clock::time_point started, bool& first_token) {
+asio::awaitable<bool> Emit(AnswerSink& sink, chat::AnswerAssembler::Output& out, TurnReport& report,
+                           Clock::time_point started, bool& first_token) {
   if (first_token && (!out.reasoning.empty() || !out.content.empty())) {
     report.time_to_first_token =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
@@ -114,16 +114,15 @@ void ChatRelay::DeleteSessions(const std::vector<chat::UpstreamSession>& session
     // A session of an instance that restarted died with the old process: nothing to delete.
     auto generation = pool_.Generation(s.instance);
     if (!generation || *generation != s.instance_generation) continue;
-    asio::co_spawn(executor_,
-                   DeleteSession(pool_.instances()[static_cast<std::size_t>(s.instance)],
-                                 s.session_id),
-                   asio::detached);
+    asio::co_spawn(
+        executor_,
+        DeleteSession(pool_.instances()[static_cast<std::size_t>(s.instance)], s.session_id),
+        asio::detached);
   }
 }
 
-asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request,
-                                           std::string_view scope, std::string model_key,
-                                           AnswerSink& sink) {
+asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request, std::string_view scope,
+                                           std::string model_key, AnswerSink& sink) {
   TurnReport report;
   const auto started = Clock::now();
   // An instance that dies before the client saw a byte costs nothing visible: the turn is tried
@@ -142,8 +141,8 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     const chat::ChatRequest& request, std::string_view scope, const std::string& model_key,
     AnswerSink& sink, TurnReport& report, Clock::time_point started, bool may_retry) {
   // 1. Which upstream session continues this conversation, if any.
-  chat::SessionLookup lookup = cache_.Begin(
-      scope, request, [this](int index) { return pool_.Generation(index); });
+  chat::SessionLookup lookup =
+      cache_.Begin(scope, request, [this](int index) { return pool_.Generation(index); });
   DeleteSessions(lookup.abandoned);
   report.session = lookup.outcome;
   report.session_reason = lookup.reason;
@@ -192,8 +191,8 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
   if (!turn_or) {
     DeleteSessions(cache_.Abort(lookup.ticket, used));
     const auto kind = turn_or.error().kind;
-    if (may_retry && (kind == lingma::ErrorKind::kDisconnected ||
-                      kind == lingma::ErrorKind::kNotReady)) {
+    if (may_retry &&
+        (kind == lingma::ErrorKind::kDisconnected || kind == lingma::ErrorKind::kNotReady)) {
       co_return AttemptResult::kRetry;
     }
     const chat::Failure failure = FailureFrom(turn_or.error());
@@ -306,8 +305,7 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
                                        assembler.reasoning());
     report.outcome = outcome.finish_reason == "stop" ? "ok" : outcome.finish_reason;
     chat::ChatEvent done = chat::Finish{outcome.finish_reason, report.usage,
-                                        std::move(complete.content),
-                                        std::move(complete.reasoning)};
+                                        std::move(complete.content), std::move(complete.reasoning)};
     co_await sink.OnEvent(done);
     co_return AttemptResult::kDone;
   }

@@ -86,8 +86,8 @@ inline std::vector<int> ProcessesMentioning(const std::string& needle) {
     }
     std::string stat = ReadFile(entry.path() / "stat");
     const auto paren = stat.rfind(')');
-    const bool zombie = paren != std::string::npos && paren + 2 < stat.size() &&
-                        stat[paren + 2] == 'Z';
+    const bool zombie =
+        paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
     if (!zombie && cmdline.find(needle) != std::string::npos) out.push_back(std::stoi(name));
   }
   return out;
@@ -173,7 +173,8 @@ class SimInstanceTest : public ::testing::Test {
   }
 
   bool WaitForState(lingma::InstanceState state, std::chrono::milliseconds limit = 10s) {
-    return RunUntil(io_, [&] { return instance_->state() == state; }, limit);
+    return RunUntil(
+        io_, [&] { return instance_->state() == state; }, limit);
   }
 
   lingma::ChatAsk Ask(std::string question, std::string session = "", bool reply = false) {

@@ -68,9 +68,11 @@ TEST_F(SimInstanceTest, ManyConcurrentTurnsOnOneConnectionStayApart) {
         },
         boost::asio::detached);
   }
-  ASSERT_TRUE(RunUntil(io_, [&] { return done == kTurns; }, 20s));
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return done == kTurns; }, 20s));
   for (int i = 0; i < kTurns; ++i) {
-    ASSERT_TRUE(results[i].finish) << i << ": " << (results[i].error ? results[i].error->message : "");
+    ASSERT_TRUE(results[i].finish)
+        << i << ": " << (results[i].error ? results[i].error->message : "");
     EXPECT_NE(results[i].text.find("question number " + std::to_string(i)), std::string::npos)
         << results[i].text;
   }
@@ -99,7 +101,8 @@ TEST_F(SimInstanceTest, DaemonizingLingmaIsFollowedAndStopped) {
 TEST_F(SimInstanceTest, SlowStartWithinTheTimeout) {
   env_["LINGMA_SIM_STARTUP_DELAY_MS"] = "800";
   StartInstance(Options());
-  EXPECT_TRUE(RunUntil(io_, [&] { return instance_->state() == InstanceState::kStarting; }, 2s));
+  EXPECT_TRUE(RunUntil(
+      io_, [&] { return instance_->state() == InstanceState::kStarting; }, 2s));
   ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
 }
 
@@ -156,7 +159,8 @@ TEST_F(SimInstanceTest, AttachesToARunningLingma) {
     execl(LGW_SIM_PATH, LGW_SIM_PATH, "start", "--workDir", shared.c_str(), nullptr);
     _exit(127);
   }
-  ASSERT_TRUE(RunUntil(io_, [&] { return lingma::ReadInfoFile(shared).has_value(); }, 5s));
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return lingma::ReadInfoFile(shared).has_value(); }, 5s));
   auto options = Options();
   options.mode = lingma::LaunchMode::kAttach;
   options.work_dir = shared;
@@ -256,7 +260,8 @@ TEST_F(SimInstanceTest, CancelSendsChatStopAndIgnoresLatePushes) {
   }());
   EXPECT_EQ(result, "cancelled");
   // The sim ends a stopped turn with a `cancelled` finish, which nobody may receive.
-  RunUntil(io_, [] { return false; }, 300ms);
+  RunUntil(
+      io_, [] { return false; }, 300ms);
   EXPECT_EQ(instance_->Snapshot().active_turns, 0u);
   auto stats = RunFor(io_, instance_->Call("sim/stats", boost::json::object{}));
   ASSERT_TRUE(stats) << stats.error().message;
@@ -333,10 +338,11 @@ TEST_F(SimInstanceTest, LoggedOutThenLoginCompletes) {
   ASSERT_TRUE(rejected.error);
   EXPECT_EQ(rejected.error->kind, ErrorKind::kRejected);
   // The operator asks for a login URL; the sim completes the login and pushes auth/report.
-  auto url = RunFor(io_, instance_->Call("login/generateUrl",
-                                         boost::json::object{{"loginDedicatedType", ""}}));
+  auto url = RunFor(
+      io_, instance_->Call("login/generateUrl", boost::json::object{{"loginDedicatedType", ""}}));
   ASSERT_TRUE(url) << url.error().message;
-  ASSERT_TRUE(RunUntil(io_, [&] { return instance_->Snapshot().auth.logged_in; }, 5s))
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return instance_->Snapshot().auth.logged_in; }, 5s))
       << log_text_;
   EXPECT_TRUE(Chat(Ask("hello again")).finish);
 }
@@ -348,7 +354,8 @@ TEST_F(SimInstanceTest, EveryPushIsAnsweredPromptly) {
   auto stats = RunFor(io_, instance_->Call("sim/stats", boost::json::object{}));
   ASSERT_TRUE(stats) << stats.error().message;
   const auto& obj = stats->as_object();
-  EXPECT_EQ(obj.at("unanswered_pushes").to_number<std::int64_t>(), 0) << boost::json::serialize(obj);
+  EXPECT_EQ(obj.at("unanswered_pushes").to_number<std::int64_t>(), 0)
+      << boost::json::serialize(obj);
   EXPECT_EQ(obj.at("bad_frames").to_number<std::int64_t>(), 0) << boost::json::serialize(obj);
 }
 
@@ -361,11 +368,16 @@ TEST_F(SimInstanceTest, HeartbeatDetectsADeadConnection) {
   const int pid = instance_->Snapshot().pid;
   // A frozen Lingma: the socket stays open but nothing answers.
   kill(pid, SIGSTOP);
-  ASSERT_TRUE(RunUntil(io_, [&] { return instance_->state() != InstanceState::kReady; }, 5s));
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return instance_->state() != InstanceState::kReady; }, 5s));
   kill(pid, SIGCONT);
-  ASSERT_TRUE(RunUntil(io_, [&] {
-    return instance_->state() == InstanceState::kReady && instance_->Snapshot().pid != pid;
-  }, 10s)) << log_text_;
+  ASSERT_TRUE(RunUntil(
+      io_,
+      [&] {
+        return instance_->state() == InstanceState::kReady && instance_->Snapshot().pid != pid;
+      },
+      10s))
+      << log_text_;
   EXPECT_FALSE(lingma::IsProcessAlive(pid));
 }
 

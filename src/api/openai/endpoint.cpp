@@ -78,7 +78,8 @@ class CollectingSink final : public relay::AnswerSink {
 // happens before anything was produced is still a plain HTTP error with the right status.
 class SseSink final : public relay::AnswerSink {
  public:
-  SseSink(net::ResponseStream& stream, ResponseMeta meta, bool include_usage, const Headers& headers)
+  SseSink(net::ResponseStream& stream, ResponseMeta meta, bool include_usage,
+          const Headers& headers)
       : stream_(stream), meta_(std::move(meta)), include_usage_(include_usage), headers_(headers) {}
 
   // Called once per attempt; the last one before the headers go out is what the client sees.
@@ -169,18 +170,16 @@ net::HttpResponse ErrorResponse(const ApiError& error) {
   response.status = error.http_status;
   response.body = RenderError(error);
   // Retrying helps with load and rate limits, never with an exhausted quota (SDKs retry on it).
-  if (error.http_status == 503 || (error.http_status == 429 && error.code != "insufficient_quota")) {
+  if (error.http_status == 503 ||
+      (error.http_status == 429 && error.code != "insufficient_quota")) {
     response.headers.emplace_back("Retry-After", error.http_status == 503 ? "2" : "1");
   }
   return response;
 }
 
-asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& context,
-                                                         const net::HttpRequest& request,
-                                                         net::ResponseStream& stream,
-                                                         const Headers& headers,
-                                                         std::string_view scope,
-                                                         relay::TurnReport& report) {
+asio::awaitable<net::HttpResponse> HandleChatCompletions(
+    EndpointContext& context, const net::HttpRequest& request, net::ResponseStream& stream,
+    const Headers& headers, std::string_view scope, relay::TurnReport& report) {
   auto parsed = ParseChatRequest(request.body, context.limits);
   if (auto* error = std::get_if<ApiError>(&parsed)) co_return ErrorResponse(*error);
   auto& chat_request = std::get<chat::ChatRequest>(parsed);
@@ -223,7 +222,8 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& contex
   }
   if (report.outcome == "client_gone") {
     // Nobody reads it; the status is for the log (nginx's "client closed request").
-    co_return ErrorResponse({499, "the client closed the connection", "cancelled", "", "cancelled"});
+    co_return ErrorResponse(
+        {499, "the client closed the connection", "cancelled", "", "cancelled"});
   }
   if (!sink.finish) {
     co_return ErrorResponse(

@@ -31,12 +31,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // `scope`: the caller's API key fingerprint (session reuse never crosses keys). Adds the
 // `X-Lingma-Session: hit|miss|fork|off` header; `report` receives what happened (for logs).
-boost::asio::awaitable<net::HttpResponse> HandleChatCompletions(EndpointContext& context,
-                                                                const net::HttpRequest& request,
-                                                                net::ResponseStream& stream,
-                                                                const Headers& headers,
-                                                                std::string_view scope,
-                                                                relay::TurnReport& report);
+boost::asio::awaitable<net::HttpResponse> HandleChatCompletions(
+    EndpointContext& context, const net::HttpRequest& request, net::ResponseStream& stream,
+    const Headers& headers, std::string_view scope, relay::TurnReport& report);
 
 // GET /v1/models and GET /v1/models/{id}.
 boost::asio::awaitable<net::HttpResponse> HandleModels(EndpointContext& context,
