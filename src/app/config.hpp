@@ -33,6 +33,9 @@ struct Config {
   std::chrono::milliseconds sse_keepalive_interval{15000};
   // SHUTDOWN_GRACE seconds: on SIGTERM, how long open requests may finish before they are cut.
   std::chrono::milliseconds shutdown_grace{10000};
+  std::chrono::milliseconds http_read_timeout{30000};   // HTTP_READ_TIMEOUT s: a whole request
+  std::chrono::milliseconds http_idle_timeout{75000};   // HTTP_IDLE_TIMEOUT s: keep-alive wait
+  std::chrono::milliseconds http_write_timeout{30000};  // HTTP_WRITE_TIMEOUT s: a stalled reader
   // Lingma
   LingmaMode lingma_mode = LingmaMode::kSpawn;  // LINGMA_MODE: spawn | attach
   std::string lingma_bin;  // LINGMA_BIN: empty = search the standard install locations
@@ -44,6 +47,9 @@ struct Config {
   int socket_port = 0;
   int pool_size = 1;                // LINGMA_POOL_SIZE (1..64)
   int max_turns_per_instance = 16;  // LINGMA_MAX_TURNS_PER_INSTANCE: concurrent turns per process
+  // LINGMA_TURN_BUFFER: Lingma pushes held for a client that reads slowly; beyond it the stream is
+  // cut with an error rather than buffered without bound.
+  int turn_buffer = 4096;
   std::chrono::milliseconds acquire_timeout{10000};  // LINGMA_ACQUIRE_TIMEOUT s: wait for a slot
   int max_waiting = 1000;  // LINGMA_MAX_WAITING: requests queued for a slot; beyond: 503 at once
   int max_concurrent_per_key = 0;  // MAX_CONCURRENT_PER_KEY (0 = unlimited)

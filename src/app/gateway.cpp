@@ -58,6 +58,7 @@ std::vector<std::unique_ptr<lingma::Instance>> MakeInstances(
     options.startup_timeout = config.startup_timeout;
     options.rpc_timeout = config.rpc_timeout;
     options.heartbeat_interval = config.heartbeat_interval;
+    options.turn_buffer = static_cast<std::size_t>(config.turn_buffer);
     options.backoff.initial = config.reconnect_initial;
     options.backoff.max = config.reconnect_max;
     options.client_version = LGW_VERSION;
@@ -101,9 +102,13 @@ struct GatewayState {
                            .burst = config.rate_limit_burst},
                 [] { return std::chrono::steady_clock::now(); }),
         openai{relay, catalog, logger_in, config.default_model, {}},
-        metrics(registry, GatewayMetrics::Sources{.instances = [this] { return Snapshots(); },
-                                                  .cache = [this] { return cache.stats(); },
-                                                  .waiting = [this] { return pool.waiting(); }}),
+        metrics(registry,
+                GatewayMetrics::Sources{
+                    .instances = [this] { return Snapshots(); },
+                    .cache = [this] { return cache.stats(); },
+                    .waiting = [this] { return pool.waiting(); },
+                    .open_connections =
+                        [this] { return server ? server->open_connections() : std::size_t{0}; }}),
         started_at(std::chrono::steady_clock::now()) {
     for (auto& instance : instances) {
       const int index = instance->Snapshot().index;
@@ -308,6 +313,7 @@ asio::awaitable<net::HttpResponse> GatewayState::Internal(const net::HttpRequest
     for (std::size_t i = 0; i < instances.size(); ++i)
       in.in_flight.push_back(pool.busy(static_cast<int>(i)));
     in.waiting = pool.waiting();
+    in.open_connections = server ? server->open_connections() : 0;
     in.cache = cache.stats();
     in.session_reuse = config.session_reuse;
     in.uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at);
@@ -371,6 +377,9 @@ void Gateway::Start() {
   http.host = state_->config.host;
   http.port = static_cast<std::uint16_t>(state_->config.port);
   http.max_body_bytes = state_->config.max_body_bytes;
+  http.read_timeout = state_->config.http_read_timeout;
+  http.idle_timeout = state_->config.http_idle_timeout;
+  http.write_timeout = state_->config.http_write_timeout;
   auto* state = state_.get();
   state_->server = net::HttpServer::Start(
       state_->executor, http,

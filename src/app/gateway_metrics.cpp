@@ -132,6 +132,10 @@ void GatewayMetrics::Collect() {
     registry_.GetGauge(Name("requests_waiting"), "Requests waiting for a free Lingma turn slot.")
         .Set(static_cast<double>(sources_.waiting()));
   }
+  if (sources_.open_connections) {
+    registry_.GetGauge(Name("http_open_connections"), "Client connections open right now.")
+        .Set(static_cast<double>(sources_.open_connections()));
+  }
 }
 
 }  // namespace app

@@ -23,7 +23,8 @@ class GatewayMetrics {
   struct Sources {
     std::function<std::vector<lingma::InstanceSnapshot>()> instances;
     std::function<chat::SessionCache::Stats()> cache;
-    std::function<std::size_t()> waiting;  // requests waiting for a turn slot
+    std::function<std::size_t()> waiting;           // requests waiting for a turn slot
+    std::function<std::size_t()> open_connections;  // HTTP client connections
   };
 
   GatewayMetrics(obs::MetricsRegistry& registry, Sources sources);

@@ -29,6 +29,7 @@ std::string RenderStats(const StatsInput& in) {
       {"simulator", in.simulator},
       {"instances", std::move(instances)},
       {"requests_waiting", in.waiting},
+      {"open_connections", in.open_connections},
       {"session_cache",
        {{"enabled", in.session_reuse},
         {"entries", c.entries},

@@ -14,6 +14,7 @@ struct StatsInput {
   std::vector<lingma::InstanceSnapshot> instances;
   std::vector<std::size_t> in_flight;  // turn slots taken, per instance
   std::size_t waiting = 0;
+  std::size_t open_connections = 0;  // HTTP client connections
   chat::SessionCache::Stats cache;
   bool session_reuse = true;
   std::chrono::seconds uptime{0};

@@ -224,6 +224,9 @@ void InstanceCore::HandleMessage(std::string_view body) {
         turn->events.Close();
         turns.erase(it);
         SendAndForget("chat/stop", json::object{{"requestId", routed.request_id}});
+        logger.Warn("turn.cut_off", {{"instance", options.index},
+                                     {"lingma_request_id", routed.request_id},
+                                     {"buffered_pushes", options.turn_buffer}});
         return;
       }
       if (is_finish) {

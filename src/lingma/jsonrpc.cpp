@@ -8,6 +8,8 @@
 #include <limits>
 #include <utility>
 
+#include "text/utf8.hpp"
+
 namespace lingma::rpc {
 namespace {
 
@@ -58,6 +60,14 @@ json::value ParamsOrEmpty(const json::value& params) {
 }  // namespace
 
 Message Parse(std::string_view text) {
+  // Ill-formed UTF-8 (a binary WebSocket message, a token cut in half) must not cost the whole
+  // message, nor reach clients: it becomes U+FFFD here, so everything read from Lingma is
+  // well-formed. Outside strings such bytes are a syntax error either way.
+  std::string repaired;
+  if (!utf8::IsWellFormed(text)) {
+    utf8::AppendRepaired(repaired, text);
+    text = repaired;
+  }
   Message m;
   json::error_code ec;
   json::parse_options options;

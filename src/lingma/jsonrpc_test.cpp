@@ -152,6 +152,17 @@ TEST(JsonRpcParse, NonAsciiTextSurvives) {
   EXPECT_EQ(m.params.at("text").as_string(), "你好😀");
 }
 
+TEST(JsonRpcParse, IllFormedUtf8InStringsKeepsTheMessage) {
+  // A delta with a stray byte or a character cut in half must not cost the whole push; the bytes
+  // become U+FFFD so nothing downstream (replies, logs, client bodies) sees ill-formed text.
+  const std::string body =
+      "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"chat/answer\","
+      "\"params\":{\"requestId\":\"R\",\"text\":\"a\xff b\xe4\xbd\"}}";
+  const Message m = Parse(body);
+  ASSERT_EQ(m.kind, Kind::kRequest) << m.invalid_reason;
+  EXPECT_EQ(m.params.at("text").as_string(), "a\xEF\xBF\xBD b\xEF\xBF\xBD");
+}
+
 TEST(JsonRpcBuild, RequestRoundTrips) {
   const std::string body = Request(12, "chat/ask", json::object{{"requestId", "R"}});
   EXPECT_EQ(body, R"({"jsonrpc":"2.0","id":12,"method":"chat/ask","params":{"requestId":"R"}})");

@@ -107,7 +107,11 @@ class ChunkedStream final : public ResponseStream {
     stream_.expires_after(write_timeout_);
     auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kUseTuple);
     if (ec) failed_ = true;
+    ended_ = !ec;
   }
+
+  // The whole response went out: the connection can serve the next request.
+  bool ended() const { return ended_ && !failed_ && !gone_->gone; }
 
   bool begun() const override { return begun_; }
   bool client_gone() const override { return gone_->gone || failed_; }
@@ -157,6 +161,7 @@ class ChunkedStream final : public ResponseStream {
   beast::tcp_stream& stream_;
   std::chrono::milliseconds write_timeout_;
   bool keep_alive_;
+  bool ended_ = false;
   std::shared_ptr<Gone> gone_;
   bool begun_ = false;
   bool failed_ = false;
@@ -271,12 +276,21 @@ class BeastHttpServer final : public HttpServer {
           request.id = request_id;
           keep_alive = msg.keep_alive();
           stream.expires_never();  // the handler owns its own deadlines
-          // A streamed response ends its connection: the close watcher has a read pending.
-          ChunkedStream chunked(stream, options_.write_timeout, false);
-          chunked.StartWatching();
-          response = co_await handler_(request, chunked);
-          if (!*alive) co_return;
-          if (chunked.begun()) break;
+          const bool stream_keep_alive = keep_alive && !stopping_;
+          bool streamed = false;
+          bool stream_reusable = false;
+          {
+            ChunkedStream chunked(stream, options_.write_timeout, stream_keep_alive);
+            chunked.StartWatching();
+            response = co_await handler_(request, chunked);
+            if (!*alive) co_return;
+            streamed = chunked.begun();
+            stream_reusable = stream_keep_alive && chunked.ended();
+          }  // the close watcher is cancelled here, before the connection reads again
+          if (streamed) {
+            if (!stream_reusable || stopping_) break;
+            continue;  // a kept-alive stream: wait for the next request
+          }
         }
       }
       // The router sets it on the responses it makes; errors of the HTTP layer get it here.

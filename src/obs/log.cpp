@@ -10,10 +10,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "text/utf8.hpp"
+
 namespace obs {
 namespace {
 
-constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 constexpr std::size_t kInitialLineCapacity = 512;
 // A line buffer grown beyond this by one huge line is released instead of kept.
 constexpr std::size_t kMaxKeptLineCapacity = std::size_t{64} * 1024;
@@ -26,40 +27,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
-}
-
-// Length of the valid UTF-8 sequence at the start of `s`, or, when it is invalid, minus the
-// length of its maximal subpart (the bytes that one U+FFFD replaces). `s` is non-empty and
-// s[0] >= 0x80.
-int Utf8SequenceLength(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(0);
-  int length = 0;
-  // Allowed range of the second byte; it excludes overlong forms, surrogates and code points
-  // above U+10FFFF (Unicode table 3-7).
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return -1;  // a continuation byte without a lead, C0/C1 (always overlong) or F5..FF
-  }
-  for (int i = 1; i < length; ++i) {
-    if (static_cast<std::size_t>(i) >= s.size()) return -i;  // truncated at the end
-    const unsigned char b = byte(static_cast<std::size_t>(i));
-    const unsigned char lo = i == 1 ? low : 0x80;
-    const unsigned char hi = i == 1 ? high : 0xBF;
-    if (b < lo || b > hi) return -i;
-  }
-  return length;
 }
 
 void AppendDouble(std::string& out, double value) {
@@ -160,12 +127,12 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const int length = Utf8SequenceLength(text.substr(i));
+      const int length = utf8::SequenceLength(text.substr(i));
       if (length > 0) {
         out.append(text.data() + i, static_cast<std::size_t>(length));
         i += static_cast<std::size_t>(length);
       } else {
-        out += kReplacementChar;
+        out += utf8::kReplacementCharacter;
         i += static_cast<std::size_t>(-length);
       }
       continue;

@@ -12,6 +12,8 @@
 #include <string>
 #include <utility>
 
+#include "text/utf8.hpp"
+
 namespace api::openai {
 namespace {
 
@@ -466,7 +468,13 @@ Check CheckN(const json::object& body) {
   return std::nullopt;
 }
 
-ApiError ParseFailure(const boost::system::error_code& ec, const ParseLimits& limits) {
+ApiError ParseFailure(const boost::system::error_code& ec, std::string_view body,
+                      const ParseLimits& limits) {
+  // Checked only after a failure, so well-formed requests pay nothing for the better message.
+  if (!utf8::IsWellFormed(body)) {
+    return BadRequest(
+        "The JSON body of your request is not valid UTF-8. Send the text encoded as UTF-8.");
+  }
   if (ec == json::error::too_deep) {
     return BadRequest("The JSON body of your request is nested too deeply (more than " +
                       std::to_string(limits.max_depth) + " levels of arrays and objects).");
@@ -510,7 +518,7 @@ std::variant<chat::ChatRequest, ApiError> ParseChatRequest(std::string_view body
   options.max_depth = limits.max_depth;
   boost::system::error_code ec;
   const json::value root = json::parse(Sv(body), ec, &arena, options);
-  if (ec) return ParseFailure(ec, limits);
+  if (ec) return ParseFailure(ec, body, limits);
   if (!root.is_object()) {
     return BadRequest(std::string("The request body must be a JSON object, but it is ") +
                       TypeName(root) + ".");

@@ -2,45 +2,15 @@
 // after a stream has started. Every error body must be an OpenAI ErrorResponse, sent with the
 // right HTTP status before any stream begins.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import OpenAI from 'openai';
 
 import {
-  assertSchema, checkChatStream, expectError, parseSimAnswer, parseSse, schemas, startGateway,
+  assertSchema, checkChatStream, expectError, parseSimAnswer, parseSse, rawExchange, schemas, startGateway,
 } from './helpers.js';
 
 const USER = [{ role: 'user', content: 'hello' }];
-
-// Sends raw bytes on a fresh connection and returns the status and body of the reply.
-function rawExchange(port, request) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no complete reply within 5 s: ${JSON.stringify(data)}`));
-    }, 5000);
-    socket.setEncoding('utf8');
-    socket.on('data', (d) => {
-      data += d;
-      const head = data.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: *(\d+)/i.exec(data.slice(0, head));
-      if (head >= 0 && length && data.length >= head + 4 + Number(length[1])) finish();
-    });
-    socket.on('error', () => {}); // a reset after the reply changes nothing
-    socket.on('close', () => finish());
-    function finish() {
-      clearTimeout(timer);
-      socket.destroy();
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1]);
-      if (!status) reject(new Error(`no HTTP reply: ${JSON.stringify(data)}`));
-      else resolve({ status, head: data.slice(0, data.indexOf('\r\n\r\n')), body: data.slice(data.indexOf('\r\n\r\n') + 4) });
-    }
-    socket.write(request);
-  });
-}
 
 const MAX_BODY = 64 * 1024;
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -301,6 +302,45 @@ export async function startGateway({ apiKeys, poolSize, args = [], env = {}, con
     throw err;
   }
   return gateway;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP
+
+// Sends raw bytes (a string or a Buffer) on a fresh connection and returns the status, head and
+// body of the reply; the reply ends at its Content-Length or when the gateway closes.
+export function rawExchange(port, request, { timeoutMs = 5_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no complete reply within ${timeoutMs} ms: ${JSON.stringify(data.slice(0, 500))}`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => {
+      data += d;
+      const head = data.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: *(\d+)/i.exec(data.slice(0, head));
+      if (head >= 0 && length && data.length >= head + 4 + Number(length[1])) finish();
+    });
+    socket.on('error', () => {}); // a reset after the reply changes nothing
+    socket.on('close', () => finish());
+    function finish() {
+      clearTimeout(timer);
+      socket.destroy();
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1]);
+      if (!status) reject(new Error(`no HTTP reply: ${JSON.stringify(data.slice(0, 500))}`));
+      else resolve({ status, head: data.slice(0, data.indexOf('\r\n\r\n')), body: data.slice(data.indexOf('\r\n\r\n') + 4) });
+    }
+    socket.write(request);
+  });
+}
+
+// Resident memory of a process in KiB (Linux).
+export function rssKiB(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+)/m.exec(status)[1]);
 }
 
 // ---------------------------------------------------------------------------------------------

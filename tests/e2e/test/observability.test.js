@@ -304,11 +304,12 @@ describe('observability', () => {
     const version = /lingma-gateway (\S+)/.exec(spawnSync(GATEWAY_BIN, ['--version'], { encoding: 'utf8' }).stdout)?.[1];
     assert.ok(version, 'lingma-gateway --version prints a version');
     const idle = await gw.stats();
-    assert.deepEqual(Object.keys(idle).sort(), ['instances', 'requests_waiting', 'session_cache', 'simulator', 'uptime_seconds', 'version']);
+    assert.deepEqual(Object.keys(idle).sort(), ['instances', 'open_connections', 'requests_waiting', 'session_cache', 'simulator', 'uptime_seconds', 'version']);
     assert.equal(idle.version, version);
     assert.ok(Number.isInteger(idle.uptime_seconds) && idle.uptime_seconds >= 0);
     assert.equal(idle.simulator, true);
     assert.equal(idle.requests_waiting, 0);
+    assert.ok(Number.isInteger(idle.open_connections) && idle.open_connections >= 1, 'this request is an open connection');
     assert.equal(idle.instances.length, 3);
     const ready = await gw.readyBody();
     for (const [i, inst] of idle.instances.entries()) {

@@ -1,6 +1,7 @@
 // Streamed chat completions: raw SSE framing and headers, the usage chunk, and the SDK's
 // streaming helpers.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -174,6 +175,53 @@ describe('chat completions (stream)', () => {
       const streamed = checkChatStream(parseSse(await res.text()));
       assert.ok(streamed.content.endsWith('overwrite stream'));
     });
+  });
+
+  test('a finished stream keeps its connection: the next requests run on the same socket', async () => {
+    const socket = net.connect(gw.port, '127.0.0.1');
+    socket.setEncoding('utf8');
+    let received = '';
+    socket.on('data', (d) => { received += d; });
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    // Waits until `received` holds a complete response; returns it and keeps the rest.
+    const nextResponse = async () => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const head = received.indexOf('\r\n\r\n');
+        if (head >= 0) {
+          const length = /\r\ncontent-length: *(\d+)/i.exec(received.slice(0, head));
+          const end = length ? head + 4 + Number(length[1]) : received.indexOf('\r\n0\r\n\r\n', head) + 7;
+          if ((length && received.length >= end) || (!length && end >= 7)) {
+            const response = received.slice(0, end);
+            received = received.slice(end);
+            return response;
+          }
+        }
+        assert.ok(Date.now() < deadline, `no complete response: ${JSON.stringify(received.slice(-300))}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const post = (body) => {
+      const json = JSON.stringify(body);
+      socket.write(
+        'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+      );
+    };
+    for (const content of ['first stream', 'second stream']) {
+      post({ stream: true, messages: [{ role: 'user', content }] });
+      const response = await nextResponse();
+      assert.match(response, /^HTTP\/1\.1 200/);
+      assert.match(response, /\r\ntransfer-encoding: chunked\r\n/i);
+      assert.doesNotMatch(response, /\r\nconnection: close\r\n/i);
+      assert.match(response, /data: \[DONE\]/);
+    }
+    post({ messages: [{ role: 'user', content: 'then a plain one' }] });
+    const plain = await nextResponse();
+    assert.match(plain, /^HTTP\/1\.1 200/);
+    assert.equal(parseSimAnswer(JSON.parse(plain.slice(plain.indexOf('\r\n\r\n') + 4)).choices[0].message.content).echo, 'then a plain one');
+    socket.end();
+    await closed;
   });
 
   test('a client that disconnects mid-stream does not disturb the next request', async () => {
