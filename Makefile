@@ -8,9 +8,10 @@ all: build
 deps:
 	@./scripts/install-deps.sh
 
+# The release binaries only: the test suites build under the debug and asan presets.
 build: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@cmake --build --preset release -j $(JOBS) --target lingma-gateway lingma-sim
 
 build-test: deps
 	@cmake --preset debug >/dev/null

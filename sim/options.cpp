@@ -295,6 +295,11 @@ const KnobSwitch kKnobSwitches[] = {
      "after the first delta send a wrong delta, then an overwrite:true delta holding the "
      "correct full text so far",
      [](Knobs& k, std::string_view v, std::string& e) { return SetBool(v, k.overwrite, e); }},
+    {"invalid-utf8", Kind::kBool, "", "false",
+     "fault: insert ill-formed UTF-8 (bytes FF E4 BD, raw) after the first character of every "
+     "non-empty chat/answer text, fullAnswer alike; frames carrying them go out as binary "
+     "WebSocket messages",
+     [](Knobs& k, std::string_view v, std::string& e) { return SetBool(v, k.invalid_utf8, e); }},
     {"ignore-stop", Kind::kBool, "", "false",
      "chat/stop is answered {} but the turn carries on as if never stopped",
      [](Knobs& k, std::string_view v, std::string& e) { return SetBool(v, k.ignore_stop, e); }},

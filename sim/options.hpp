@@ -36,6 +36,7 @@ struct Knobs {
   bool think = false;          // prepend an inline ````think:: block to the answer
   bool filtered = false;       // isFiltered:true on every chat/answer
   bool overwrite = false;      // a wrong delta, then an overwrite:true correction
+  bool invalid_utf8 = false;   // ill-formed UTF-8 in every non-empty delta (binary messages)
   bool ignore_stop = false;    // chat/stop is acknowledged but the turn carries on
 };
 

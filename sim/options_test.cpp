@@ -66,18 +66,21 @@ TEST(OptionsTest, EnvironmentSetsSwitchesAndFlagsWin) {
                                {"LINGMA_SIM_DELTAS", "3"},
                                {"LINGMA_SIM_PUSH_MODE", "notifications"},
                                {"LINGMA_SIM_THINK", "1"},
+                               {"LINGMA_SIM_INVALID_UTF8", "yes"},
                                {"LINGMA_SIM_PREFILL_US_PER_BYTE", "0.5"}});
   EXPECT_EQ(o.info_format, InfoFormat::kJson);
   EXPECT_EQ(o.push_mode, PushMode::kNotifications);
   EXPECT_EQ(o.knobs.deltas, 7);
   EXPECT_TRUE(o.knobs.think);
+  EXPECT_TRUE(o.knobs.invalid_utf8);
   EXPECT_DOUBLE_EQ(o.knobs.prefill_us_per_byte, 0.5);
 }
 
 TEST(OptionsTest, BareBooleanFlagMeansTrue) {
   const Options o = MustParse({"start", "--workDir", "w", "--daemonize", "--hang=false",
-                               "--empty-deltas", "--step-end", "before"});
+                               "--empty-deltas", "--step-end", "before", "--invalid-utf8"});
   EXPECT_TRUE(o.daemonize);
+  EXPECT_TRUE(o.knobs.invalid_utf8);
   EXPECT_FALSE(o.knobs.hang);
   EXPECT_TRUE(o.knobs.empty_deltas);
   EXPECT_EQ(o.knobs.step_end, StepEndPosition::kBeforeLastDelta);
@@ -117,9 +120,10 @@ TEST(OptionsTest, EnvNames) {
 
 TEST(OptionsTest, HelpListsEverySwitchWithItsEnvName) {
   const std::string help = HelpText();
-  for (const char* name : {"--info-format", "LINGMA_SIM_DAEMONIZE", "LINGMA_SIM_PUSH_MODE",
-                           "LINGMA_SIM_AUTH", "LINGMA_SIM_SPLIT_FRAMES", "LINGMA_SIM_CONTROL",
-                           "LINGMA_SIM_EXIT_AFTER_DELTAS", "LINGMA_SIM_STALE_INFO", "--workDir"}) {
+  for (const char* name :
+       {"--info-format", "LINGMA_SIM_DAEMONIZE", "LINGMA_SIM_PUSH_MODE", "LINGMA_SIM_AUTH",
+        "LINGMA_SIM_SPLIT_FRAMES", "LINGMA_SIM_CONTROL", "LINGMA_SIM_EXIT_AFTER_DELTAS",
+        "LINGMA_SIM_STALE_INFO", "--workDir", "--invalid-utf8", "LINGMA_SIM_INVALID_UTF8"}) {
     EXPECT_THAT(help, HasSubstr(name));
   }
 }
@@ -133,7 +137,8 @@ TEST(ControlTest, KeysOverrideTheBase) {
                                    "hang":true,"exit_after_deltas":-1,"think":true,
                                    "filtered":true,"overwrite":true,"delta_delay_ms":5,
                                    "prefill_us_per_byte":1.5,"step_end":"before",
-                                   "auth":"logged_out","finish_new_session":true})",
+                                   "auth":"logged_out","finish_new_session":true,
+                                   "invalid_utf8":true})",
                                warnings);
   EXPECT_THAT(warnings, IsEmpty());
   EXPECT_EQ(k.finish_status, 429);
@@ -148,6 +153,7 @@ TEST(ControlTest, KeysOverrideTheBase) {
   EXPECT_EQ(k.step_end, StepEndPosition::kBeforeLastDelta);
   EXPECT_EQ(k.auth, AuthState::kLoggedOut);
   EXPECT_TRUE(k.finish_new_session);
+  EXPECT_TRUE(k.invalid_utf8);
 }
 
 TEST(ControlTest, BadKeysAndValuesWarnAndChangeNothing) {

@@ -19,12 +19,14 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "lingma/frame_codec.hpp"
@@ -39,6 +41,7 @@
 #include "sim/sessions.hpp"
 #include "sim/stats.hpp"
 #include "sim/stream_plan.hpp"
+#include "sim/utf8.hpp"
 
 namespace sim {
 namespace {
@@ -54,7 +57,8 @@ constexpr int kCrashExitCode = 3;
 // Push requests remembered per connection for matching responses; a client that never answers
 // must not grow memory without bound.
 constexpr std::size_t kMaxPendingPushes = 1 << 16;
-// A turn stops producing while its connection has this much unsent output (slow reader).
+// A turn stops producing while its connection has more than this much unsent output (slow
+// reader); the connection's writer wakes it once the output is taken (Connection::WaitForWriter).
 constexpr std::size_t kBackpressureBytes = 4 << 20;
 constexpr std::size_t kMaxMessageBytes = 64 << 20;
 
@@ -93,14 +97,18 @@ struct Turn {
   TurnPlan plan;
   Knobs knobs;
   std::string answer;
-  std::vector<StreamStep> steps;  // views into `answer` and `knobs`
+  std::string ill_formed;         // the streamed text under invalid_utf8 (see PlanStream)
+  std::string_view streamed;      // the text the deltas carry: `answer` or `ill_formed`
+  std::vector<StreamStep> steps;  // views into `answer`, `ill_formed` and `knobs`
   asio::steady_timer timer;       // every wait of the turn; cancel() wakes it early
   bool stop_requested = false;
   bool finished = false;
   bool awaiting_response = false;  // the last push request is unanswered
   std::int64_t awaited_id = 0;
   bool waiting_for_response = false;  // blocked in the unanswered-push penalty
-  std::size_t answered = 0;           // answer bytes the client holds (for a cancelled finish)
+  std::size_t answered = 0;         // bytes of `streamed` the client holds (for a cancelled finish)
+  bool waiting_for_writer = false;  // parked in Connection::WaitForWriter, at writer_wait_pos
+  std::list<Turn*>::iterator writer_wait_pos;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -110,8 +118,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   void Close();
 
-  // Queues one frame: its own WebSocket message, or part of the split stream.
-  void SendFrame(std::string_view body);
+  // Queues one frame: its own WebSocket message, or part of the split stream. `binary`: the
+  // body is not valid UTF-8, so every message holding any of its bytes is sent as binary.
+  void SendFrame(std::string_view body, bool binary = false);
   // The next push id (request mode), remembered so the client's response can be matched.
   std::int64_t NextPushId(const std::shared_ptr<Turn>& turn);
   void OnResponse(const boost::json::value& id);
@@ -122,6 +131,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t index() const { return index_; }
   void AddTurn(Turn* turn) { turns_.insert(turn); }
   void RemoveTurn(Turn* turn) { turns_.erase(turn); }
+  // Parks `turn` (on its own timer) until the writer makes progress — it takes the queued
+  // output (pending_bytes() drops to 0) or goes idle (flushed()) — or the connection closes,
+  // or anything else cancels the timer (chat/stop). The caller re-checks its condition.
+  asio::awaitable<void> WaitForWriter(Turn& turn);
 
  private:
   struct PendingPush {
@@ -132,6 +145,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> ReadLoop();
   asio::awaitable<void> WriteLoop();
   void HandleMessage(std::string_view message);
+  void WakeWriterWaiters();
 
   std::shared_ptr<Server> server_;
   websocket::stream<beast::tcp_stream> ws_;
@@ -144,8 +158,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // capacity is reused.
   std::string out_;
   std::vector<std::size_t> out_ends_;  // message boundaries in out_ (unsplit mode)
+  // [begin, end) of the frames in out_ that are not valid UTF-8, in order.
+  std::vector<std::pair<std::size_t, std::size_t>> out_binary_;
   std::string writing_;
   std::vector<std::size_t> writing_ends_;
+  std::vector<std::pair<std::size_t, std::size_t>> writing_binary_;
   bool write_active_ = false;
   bool writer_idle_ = false;
   asio::steady_timer writer_wake_;
@@ -155,6 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::int64_t pending_base_ = 1;  // id of pending_.front()
   std::deque<PendingPush> pending_;
   std::unordered_set<Turn*> turns_;
+  std::list<Turn*> writer_waiters_;  // turns parked in WaitForWriter, woken first come first
 };
 
 class Server : public std::enable_shared_from_this<Server> {
@@ -207,7 +225,8 @@ class Server : public std::enable_shared_from_this<Server> {
   void RespondError(Connection& conn, const boost::json::value& id, int code,
                     std::string_view message);
   PushId NextPushId(Connection& conn, const std::shared_ptr<Turn>& turn);
-  void SendPush(Connection& conn, PushId id);
+  // Sends body_; `binary`: it holds ill-formed UTF-8 (the invalid_utf8 fault).
+  void SendPush(Connection& conn, PushId id, bool binary = false);
 
   // Turn helpers: each wait ends early on chat/stop or a closed connection.
   bool Interrupted(const Turn& turn) const;
@@ -266,6 +285,7 @@ void Connection::Close() {
   server_->stats().connections_open -= 1;
   server_->Unregister(this);
   writer_wake_.cancel();
+  WakeWriterWaiters();
   for (Turn* turn : turns_) turn->timer.cancel();
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -328,18 +348,42 @@ void Connection::HandleMessage(std::string_view message) {
   }
 }
 
-void Connection::SendFrame(std::string_view body) {
+void Connection::SendFrame(std::string_view body, bool binary) {
   if (closed_) return;
   if (server_->options().verbose) Log("-> #" + std::to_string(index_) + " " + std::string(body));
+  const std::size_t begin = out_.size();
   lingma::AppendFrame(out_, body);
+  if (binary) out_binary_.emplace_back(begin, out_.size());
   if (!chunker_) out_ends_.push_back(out_.size());
   if (writer_idle_) writer_wake_.cancel();
+}
+
+asio::awaitable<void> Connection::WaitForWriter(Turn& turn) {
+  if (closed_) co_return;
+  turn.writer_wait_pos = writer_waiters_.insert(writer_waiters_.end(), &turn);
+  turn.waiting_for_writer = true;
+  turn.timer.expires_at(Clock::time_point::max());
+  co_await turn.timer.async_wait(kUseTuple);
+  if (turn.waiting_for_writer) {  // woken by something else (chat/stop)
+    writer_waiters_.erase(turn.writer_wait_pos);
+    turn.waiting_for_writer = false;
+  }
+}
+
+void Connection::WakeWriterWaiters() {
+  // cancel() only queues the completions, which then run in this order.
+  for (Turn* turn : writer_waiters_) {
+    turn->waiting_for_writer = false;
+    turn->timer.cancel();
+  }
+  writer_waiters_.clear();
 }
 
 asio::awaitable<void> Connection::WriteLoop() {
   auto self = shared_from_this();
   while (!closed_) {
     if (out_.empty()) {
+      WakeWriterWaiters();  // flushed() holds now
       writer_idle_ = true;
       writer_wake_.expires_at(Clock::time_point::max());
       co_await writer_wake_.async_wait(kUseTuple);
@@ -348,15 +392,24 @@ asio::awaitable<void> Connection::WriteLoop() {
     }
     std::swap(out_, writing_);
     std::swap(out_ends_, writing_ends_);
+    std::swap(out_binary_, writing_binary_);
     out_.clear();
     out_ends_.clear();
+    out_binary_.clear();
     if (chunker_) {
       writing_ends_.clear();
       chunker_->Cut(writing_, writing_ends_);
     }
     write_active_ = true;
+    WakeWriterWaiters();  // pending_bytes() is 0 now: turns held back by backpressure go on
     std::size_t begin = 0;
+    std::size_t next_binary = 0;  // the first binary range not wholly before `begin`
     for (std::size_t end : writing_ends_) {
+      while (next_binary < writing_binary_.size() && writing_binary_[next_binary].second <= begin) {
+        ++next_binary;
+      }
+      // A text message must be valid UTF-8: one holding any byte of a binary frame is binary.
+      ws_.binary(next_binary < writing_binary_.size() && writing_binary_[next_binary].first < end);
       auto [ec, bytes] =
           co_await ws_.async_write(asio::buffer(writing_.data() + begin, end - begin), kUseTuple);
       if (ec) {
@@ -547,10 +600,10 @@ PushId Server::NextPushId(Connection& conn, const std::shared_ptr<Turn>& turn) {
   return id;
 }
 
-void Server::SendPush(Connection& conn, PushId id) {
+void Server::SendPush(Connection& conn, PushId id, bool binary) {
   stats_.pushes_sent += 1;
   if (id) stats_.push_requests_sent += 1;
-  conn.SendFrame(body_);
+  conn.SendFrame(body_, binary);
 }
 
 void Server::HandleFrame(const std::shared_ptr<Connection>& conn, const std::string& body) {
@@ -764,7 +817,8 @@ void Server::HandleChatAsk(const std::shared_ptr<Connection>& conn, const Incomi
                        : DefaultAnswer(plan.turn, plan.canonical_id, ask.model, ask.question);
   if (turn->knobs.think) turn->answer = WithThinkBlock(turn->answer, plan.turn);
   sessions_.AddAnswer(plan.canonical_id, turn->answer.size());
-  turn->steps = PlanStream(turn->answer, plan.new_session, turn->knobs);
+  turn->steps = PlanStream(turn->answer, plan.new_session, turn->knobs, turn->ill_formed);
+  turn->streamed = turn->knobs.invalid_utf8 ? turn->ill_formed : turn->answer;
 
   if (request) Respond(*conn, *in.id, ChatAskResult(ask.request_id, std::nullopt));
   entry.resolved_session_id = plan.session_id;
@@ -813,7 +867,7 @@ asio::awaitable<void> Server::SleepFor(Turn& turn, std::chrono::microseconds dur
 bool Server::Checkpoint(const std::shared_ptr<Turn>& turn) {
   if (turn->conn->closed()) return false;
   if (turn->stop_requested && !turn->knobs.ignore_stop) {
-    SendFinish(turn, "cancelled", 200, std::string_view(turn->answer).substr(0, turn->answered));
+    SendFinish(turn, "cancelled", 200, turn->streamed.substr(0, turn->answered));
     stats_.turns_cancelled += 1;
     return false;
   }
@@ -823,7 +877,7 @@ bool Server::Checkpoint(const std::shared_ptr<Turn>& turn) {
 asio::awaitable<bool> Server::ReadyToPush(const std::shared_ptr<Turn>& turn) {
   Turn& t = *turn;
   while (!Interrupted(t) && t.conn->pending_bytes() > kBackpressureBytes) {
-    co_await SleepFor(t, std::chrono::milliseconds(1));
+    co_await t.conn->WaitForWriter(t);
   }
   if (t.awaiting_response && t.knobs.unanswered_push_penalty_ms > 0 && !Interrupted(t)) {
     // Lingma blocks on each push request until the client answers or a timeout passes.
@@ -849,7 +903,7 @@ void Server::SendFinish(const std::shared_ptr<Turn>& turn, std::string_view reas
   body_.clear();
   AppendFinish(body_, id, turn->ask.request_id, turn->plan.finish_session_id, reason, status,
                full_answer, turn->ask.session_type);
-  SendPush(*turn->conn, id);
+  SendPush(*turn->conn, id, turn->knobs.invalid_utf8 && !IsWellFormedUtf8(full_answer));
   turn->finished = true;
   stats_.turns_finished += 1;
 }
@@ -905,7 +959,7 @@ asio::awaitable<void> Server::RunTurn(std::shared_ptr<Turn> turn) {
         body_.clear();
         AppendAnswer(body_, id, ask.request_id, session, step.text, step.overwrite,
                      t.knobs.filtered, NowMs(), ask.session_type);
-        SendPush(conn, id);
+        SendPush(conn, id, t.knobs.invalid_utf8 && !IsWellFormedUtf8(step.text));
         t.answered = step.answered;
         break;
       }
@@ -918,8 +972,7 @@ asio::awaitable<void> Server::RunTurn(std::shared_ptr<Turn> turn) {
       case StreamStep::Kind::kExit:
         // The client must see what was sent before the crash: wait for the socket to drain.
         while (!conn.closed() && !conn.flushed()) {
-          t.timer.expires_after(std::chrono::milliseconds(1));
-          co_await t.timer.async_wait(kUseTuple);
+          co_await conn.WaitForWriter(t);
         }
         Crash("exit-after-deltas reached in request " + ask.request_id);
       case StreamStep::Kind::kHang:

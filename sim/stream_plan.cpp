@@ -31,13 +31,36 @@ std::string_view FinishReason(const Knobs& knobs) {
   }
 }
 
-std::vector<StreamStep> PlanStream(std::string_view answer, bool new_session, const Knobs& knobs) {
+std::vector<StreamStep> PlanStream(std::string_view answer, bool new_session, const Knobs& knobs,
+                                   std::string& ill_formed) {
   using Kind = StreamStep::Kind;
   const bool failing = knobs.finish_status != 200;
   std::vector<std::string_view> parts =
       SplitByCodePoints(answer, static_cast<std::size_t>(knobs.deltas));
   if (failing && parts.size() > static_cast<std::size_t>(knobs.error_after_deltas)) {
     parts.resize(static_cast<std::size_t>(knobs.error_after_deltas));
+  }
+  std::string_view wrong_partial = kWrongPartial;
+  ill_formed.clear();
+  if (knobs.invalid_utf8) {
+    // The streamed text becomes the corrupted pieces end to end (then the corrupted wrong
+    // partial, which the client never keeps); the views are taken once it is complete.
+    std::vector<std::size_t> ends;
+    ends.reserve(parts.size());
+    for (std::string_view part : parts) {
+      ill_formed.append(WithIllFormedUtf8(part));
+      ends.push_back(ill_formed.size());
+    }
+    const std::size_t streamed_size = ill_formed.size();
+    if (knobs.overwrite) ill_formed.append(WithIllFormedUtf8(kWrongPartial));
+    const std::string_view all = ill_formed;
+    std::size_t begin = 0;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      parts[i] = all.substr(begin, ends[i] - begin);
+      begin = ends[i];
+    }
+    wrong_partial = all.substr(streamed_size);
+    answer = all.substr(0, streamed_size);
   }
   const std::size_t count = parts.size();
   const bool crash = knobs.exit_after_deltas >= 0;
@@ -66,7 +89,7 @@ std::vector<StreamStep> PlanStream(std::string_view answer, bool new_session, co
     const std::size_t end = answered + parts[i].size();
     if (knobs.overwrite && i == overwrite_at) {
       steps.push_back(
-          {.kind = Kind::kDelta, .text = kWrongPartial, .delay = true, .answered = answered});
+          {.kind = Kind::kDelta, .text = wrong_partial, .delay = true, .answered = answered});
       steps.push_back({.kind = Kind::kDelta,
                        .text = answer.substr(0, end),
                        .overwrite = true,

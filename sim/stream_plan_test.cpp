@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim/answer.hpp"
+#include "sim/utf8.hpp"
 
 namespace sim {
 namespace {
@@ -49,6 +50,12 @@ std::vector<std::string> Picture(const std::vector<StreamStep>& steps) {
   return out;
 }
 
+std::vector<std::string> PlanPicture(std::string_view answer, bool new_session,
+                                     const Knobs& knobs) {
+  std::string ill_formed;
+  return Picture(PlanStream(answer, new_session, knobs, ill_formed));
+}
+
 Knobs Deltas(int n) {
   Knobs k;
   k.deltas = n;
@@ -57,33 +64,34 @@ Knobs Deltas(int n) {
 
 TEST(StreamPlanTest, DefaultOrderForANewSession) {
   const std::string answer = "abcdefgh";
-  EXPECT_THAT(Picture(PlanStream(answer, true, Deltas(4))),
+  EXPECT_THAT(PlanPicture(answer, true, Deltas(4)),
               ElementsAre("S", "T", "P", "d:ab", "d:cd", "d:ef", "d:gh", "E", "F200:abcdefgh"));
 }
 
 TEST(StreamPlanTest, ContinuedSessionHasNoTitle) {
-  EXPECT_THAT(Picture(PlanStream("ab", false, Deltas(2))),
+  EXPECT_THAT(PlanPicture("ab", false, Deltas(2)),
               ElementsAre("S", "P", "d:a", "d:b", "E", "F200:ab"));
 }
 
 TEST(StreamPlanTest, StepEndBeforeTheLastDelta) {
   Knobs k = Deltas(3);
   k.step_end = StepEndPosition::kBeforeLastDelta;
-  EXPECT_THAT(Picture(PlanStream("abc", false, k)),
+  EXPECT_THAT(PlanPicture("abc", false, k),
               ElementsAre("S", "P", "d:a", "d:b", "E", "d:c", "F200:abc"));
 }
 
 TEST(StreamPlanTest, EmptyDeltasInterleaved) {
   Knobs k = Deltas(2);
   k.empty_deltas = true;
-  EXPECT_THAT(Picture(PlanStream("ab", false, k)),
+  EXPECT_THAT(PlanPicture("ab", false, k),
               ElementsAre("S", "P", "d:a", "d:", "d:b", "d:", "E", "F200:ab"));
 }
 
 TEST(StreamPlanTest, DelayOnlyBeforeContentDeltas) {
   Knobs k = Deltas(2);
   k.empty_deltas = true;
-  for (const StreamStep& s : PlanStream("ab", false, k)) {
+  std::string ill_formed;
+  for (const StreamStep& s : PlanStream("ab", false, k, ill_formed)) {
     if (s.kind == Kind::kDelta) {
       EXPECT_EQ(s.delay, !s.text.empty());
     }
@@ -93,7 +101,8 @@ TEST(StreamPlanTest, DelayOnlyBeforeContentDeltas) {
 TEST(StreamPlanTest, OverwriteSendsAWrongDeltaThenTheCorrectTextSoFar) {
   Knobs k = Deltas(3);
   k.overwrite = true;
-  const auto steps = PlanStream("abc", false, k);
+  std::string ill_formed;
+  const auto steps = PlanStream("abc", false, k, ill_formed);
   EXPECT_THAT(Picture(steps),
               ElementsAre("S", "P", "d:a", "d:SIM-WRONG-PARTIAL", "o:ab", "d:c", "E", "F200:abc"));
   // The wrong delta leaves the client's correct text where it was.
@@ -104,14 +113,15 @@ TEST(StreamPlanTest, OverwriteSendsAWrongDeltaThenTheCorrectTextSoFar) {
 TEST(StreamPlanTest, OverwriteWithASingleDelta) {
   Knobs k = Deltas(1);
   k.overwrite = true;
-  EXPECT_THAT(Picture(PlanStream("abc", false, k)),
+  EXPECT_THAT(PlanPicture("abc", false, k),
               ElementsAre("S", "P", "d:SIM-WRONG-PARTIAL", "o:abc", "E", "F200:abc"));
 }
 
 TEST(StreamPlanTest, ErrorFinishWithoutOutput) {
   Knobs k = Deltas(4);
   k.finish_status = 429;
-  const auto steps = PlanStream("abcd", false, k);
+  std::string ill_formed;
+  const auto steps = PlanStream("abcd", false, k, ill_formed);
   EXPECT_THAT(Picture(steps), ElementsAre("S", "P", "E!", "F429:"));
   EXPECT_EQ(steps.back().reason, "Too many requests, rate limited");
 }
@@ -121,7 +131,8 @@ TEST(StreamPlanTest, ErrorFinishAfterSomeOutputWithCustomReason) {
   k.finish_status = 500;
   k.error_after_deltas = 2;
   k.finish_reason = "boom";
-  const auto steps = PlanStream("abcd", false, k);
+  std::string ill_formed;
+  const auto steps = PlanStream("abcd", false, k, ill_formed);
   EXPECT_THAT(Picture(steps), ElementsAre("S", "P", "d:a", "d:b", "E!", "F500:ab"));
   EXPECT_EQ(steps.back().reason, "boom");
 }
@@ -138,28 +149,94 @@ TEST(StreamPlanTest, FinishReasons) {
 TEST(StreamPlanTest, HangReplacesTheFinish) {
   Knobs k = Deltas(2);
   k.hang = true;
-  EXPECT_THAT(Picture(PlanStream("ab", false, k)), ElementsAre("S", "P", "d:a", "d:b", "E", "H"));
+  EXPECT_THAT(PlanPicture("ab", false, k), ElementsAre("S", "P", "d:a", "d:b", "E", "H"));
 }
 
 TEST(StreamPlanTest, ExitAfterDeltas) {
   Knobs k = Deltas(4);
   k.exit_after_deltas = 2;
-  EXPECT_THAT(Picture(PlanStream("abcd", false, k)), ElementsAre("S", "P", "d:a", "d:b", "X"));
+  EXPECT_THAT(PlanPicture("abcd", false, k), ElementsAre("S", "P", "d:a", "d:b", "X"));
   k.exit_after_deltas = 0;
-  EXPECT_THAT(Picture(PlanStream("abcd", false, k)), ElementsAre("S", "P", "X"));
+  EXPECT_THAT(PlanPicture("abcd", false, k), ElementsAre("S", "P", "X"));
   k.exit_after_deltas = 10;  // more than there are: crash before the turn can end
-  EXPECT_THAT(Picture(PlanStream("abcd", false, k)),
+  EXPECT_THAT(PlanPicture("abcd", false, k),
               ElementsAre("S", "P", "d:a", "d:b", "d:c", "d:d", "X"));
 }
 
 TEST(StreamPlanTest, EmptyAnswer) {
-  EXPECT_THAT(Picture(PlanStream("", false, Deltas(4))), ElementsAre("S", "P", "E", "F200:"));
+  EXPECT_THAT(PlanPicture("", false, Deltas(4)), ElementsAre("S", "P", "E", "F200:"));
 }
 
 TEST(StreamPlanTest, MultibyteAnswerSplitsOnCharacters) {
   const std::string answer = "你好世界";
-  EXPECT_THAT(Picture(PlanStream(answer, false, Deltas(2))),
+  EXPECT_THAT(PlanPicture(answer, false, Deltas(2)),
               ElementsAre("S", "P", "d:你好", "d:世界", "E", "F200:你好世界"));
+}
+
+// kIllFormedBytes as a std::string, for building expected texts ("\xBD" + "b" in one literal
+// would be read as the escape \xBDb).
+const std::string kBad(kIllFormedBytes);
+
+TEST(StreamPlanTest, WithoutInvalidUtf8TheAnswerIsStreamedAsIs) {
+  std::string ill_formed = "stale";
+  const auto steps = PlanStream("abcd", false, Deltas(2), ill_formed);
+  EXPECT_TRUE(ill_formed.empty());
+  for (const StreamStep& s : steps) EXPECT_TRUE(IsWellFormedUtf8(s.text));
+}
+
+TEST(StreamPlanTest, InvalidUtf8CorruptsEveryNonEmptyDeltaAndTheFullAnswer) {
+  Knobs k = Deltas(2);
+  k.invalid_utf8 = true;
+  k.empty_deltas = true;
+  std::string ill_formed;
+  const auto steps = PlanStream("abcd", false, k, ill_formed);
+  const std::string full = "a" + kBad + "b" + "c" + kBad + "d";
+  EXPECT_EQ(ill_formed, full);
+  EXPECT_THAT(Picture(steps), ElementsAre("S", "P", "d:a" + kBad + "b", "d:", "d:c" + kBad + "d",
+                                          "d:", "E", "F200:" + full));
+  // `answered` counts bytes of the streamed (corrupted) text.
+  EXPECT_EQ(steps[2].answered, 2 + kBad.size());
+  EXPECT_EQ(steps[4].answered, full.size());
+  for (const StreamStep& s : steps) {
+    if (s.kind == Kind::kDelta || s.kind == Kind::kFinish) {
+      EXPECT_EQ(IsWellFormedUtf8(s.text), s.text.empty()) << s.text;
+    }
+  }
+}
+
+TEST(StreamPlanTest, InvalidUtf8WithOverwriteCorruptsThePiecesNotTheirConcatenation) {
+  Knobs k = Deltas(3);
+  k.invalid_utf8 = true;
+  k.overwrite = true;
+  std::string ill_formed;
+  const auto steps = PlanStream("abc", false, k, ill_formed);
+  const std::string a = "a" + kBad;
+  const std::string b = "b" + kBad;
+  const std::string c = "c" + kBad;
+  EXPECT_THAT(Picture(steps), ElementsAre("S", "P", "d:" + a, "d:S" + kBad + "IM-WRONG-PARTIAL",
+                                          "o:" + a + b, "d:" + c, "E", "F200:" + a + b + c));
+  EXPECT_EQ(steps[3].answered, a.size());
+  EXPECT_EQ(steps[4].answered, a.size() + b.size());
+}
+
+TEST(StreamPlanTest, InvalidUtf8KeepsMultibyteCharactersWhole) {
+  Knobs k = Deltas(2);
+  k.invalid_utf8 = true;
+  std::string ill_formed;
+  EXPECT_THAT(Picture(PlanStream("你好世界", false, k, ill_formed)),
+              ElementsAre("S", "P", "d:你" + kBad + "好", "d:世" + kBad + "界", "E",
+                          "F200:你" + kBad + "好世" + kBad + "界"));
+}
+
+TEST(StreamPlanTest, InvalidUtf8ErrorFinishCarriesTheCorruptedTextStreamed) {
+  Knobs k = Deltas(4);
+  k.invalid_utf8 = true;
+  k.finish_status = 500;
+  k.error_after_deltas = 2;
+  EXPECT_THAT(PlanPicture("abcd", false, k), ElementsAre("S", "P", "d:a" + kBad, "d:b" + kBad, "E!",
+                                                         "F500:a" + kBad + "b" + kBad));
+  k.error_after_deltas = 0;
+  EXPECT_THAT(PlanPicture("abcd", false, k), ElementsAre("S", "P", "E!", "F500:"));
 }
 
 TEST(AnswerTest, DefaultAnswerShowsWhatTheSimSaw) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,5 +24,19 @@ std::string_view CodePointPrefix(std::string_view text, std::size_t max_code_poi
 // Cuts `text` into at most `parts` non-empty pieces of nearly equal code-point counts. Fewer
 // pieces come back when the text has fewer code points than `parts`; none for empty text.
 std::vector<std::string_view> SplitByCodePoints(std::string_view text, std::size_t parts);
+
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates, code points
+// above U+10FFFF or truncated sequences), i.e. allowed in a WebSocket text message.
+bool IsWellFormedUtf8(std::string_view text);
+
+// The bytes the invalid-utf8 fault inserts: a lone 0xFF (never valid in UTF-8) and a 3-byte
+// sequence cut after its second byte (the start of U+4F60).
+inline constexpr std::string_view kIllFormedBytes = "\xFF\xE4\xBD";
+
+// `text` with kIllFormedBytes inserted after its first code point; empty text stays empty. The
+// bytes after the insertion start a code point (or end the text), so the cut sequence stays
+// ill-formed whatever follows, and dropping the bad bytes (or their U+FFFD replacements) gives
+// `text` back.
+std::string WithIllFormedUtf8(std::string_view text);
 
 }  // namespace sim

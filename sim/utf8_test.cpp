@@ -61,5 +61,47 @@ TEST(Utf8Test, ShortTextGivesFewerPieces) {
   EXPECT_TRUE(SplitByCodePoints("", 3).empty());
 }
 
+TEST(Utf8Test, WellFormedUtf8) {
+  EXPECT_TRUE(IsWellFormedUtf8(""));
+  EXPECT_TRUE(IsWellFormedUtf8("abc"));
+  EXPECT_TRUE(IsWellFormedUtf8("你好😀é"));
+  EXPECT_TRUE(IsWellFormedUtf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
+  EXPECT_TRUE(IsWellFormedUtf8("\xEF\xBF\xBD"));      // U+FFFD
+  for (const char* bad : {
+           "\xFF",              // never valid
+           "\xE4\xBD",          // truncated at the end
+           "\xE4\xBD!",         // truncated before ASCII
+           "\x80",              // lone continuation byte
+           "\xC0\xAF",          // overlong '/'
+           "\xE0\x80\xAF",      // overlong
+           "\xF0\x80\x80\xAF",  // overlong
+           "\xED\xA0\x80",      // surrogate U+D800
+           "\xF4\x90\x80\x80",  // above U+10FFFF
+           "\xF5\x80\x80\x80",  // lead byte out of range
+       }) {
+    EXPECT_FALSE(IsWellFormedUtf8(bad)) << ::testing::PrintToString(std::string(bad));
+    EXPECT_FALSE(IsWellFormedUtf8(std::string("ok") + bad + "ok"));
+  }
+}
+
+TEST(Utf8Test, IllFormedBytesGoAfterTheFirstCharacter) {
+  const std::string bad(kIllFormedBytes);
+  EXPECT_EQ(bad.size(), 3u);
+  EXPECT_FALSE(IsWellFormedUtf8(bad));
+  EXPECT_EQ(WithIllFormedUtf8(""), "");
+  EXPECT_EQ(WithIllFormedUtf8("a"), "a" + bad);
+  EXPECT_EQ(WithIllFormedUtf8("abc"), "a" + bad + "bc");
+  EXPECT_EQ(WithIllFormedUtf8("你好"), "你" + bad + "好");
+  EXPECT_EQ(WithIllFormedUtf8("😀x"), "😀" + bad + "x");
+  for (std::string_view text : {"a", "abc", "你好", "😀x", "é"}) {
+    const std::string corrupted = WithIllFormedUtf8(text);
+    EXPECT_FALSE(IsWellFormedUtf8(corrupted)) << text;
+    // Nothing of the text is absorbed: removing the inserted bytes gives it back.
+    std::string restored = corrupted;
+    restored.erase(restored.find(bad), bad.size());
+    EXPECT_EQ(restored, text);
+  }
+}
+
 }  // namespace
 }  // namespace sim
