@@ -41,6 +41,7 @@ struct ChatRequest {
 struct Usage {
   std::int64_t prompt_tokens = 0;
   std::int64_t completion_tokens = 0;
+  std::int64_t reasoning_tokens = 0;  // the part of completion_tokens spent on reasoning
   std::int64_t total_tokens() const { return prompt_tokens + completion_tokens; }
 };
 

@@ -84,7 +84,8 @@ Usage EstimateUsage(std::string_view prompt_text, std::size_t message_count,
   Usage usage;
   usage.prompt_tokens =
       EstimateTokens(prompt_text) + kTokensPerMessage * static_cast<std::int64_t>(message_count);
-  usage.completion_tokens = EstimateTokens(completion) + EstimateTokens(reasoning);
+  usage.reasoning_tokens = EstimateTokens(reasoning);
+  usage.completion_tokens = EstimateTokens(completion) + usage.reasoning_tokens;
   return usage;
 }
 

@@ -23,7 +23,8 @@ std::int64_t EstimateTokens(std::string_view text);
 
 // Usage of one turn:
 //   prompt_tokens     = EstimateTokens(prompt_text) + kTokensPerMessage · message_count
-//   completion_tokens = EstimateTokens(completion) + EstimateTokens(reasoning)
+//   completion_tokens = EstimateTokens(completion) + reasoning_tokens
+//   reasoning_tokens  = EstimateTokens(reasoning)
 // `prompt_text` is the text actually sent upstream (a reused session's history is not resent and
 // not counted); `message_count` is the number of messages that text stands for.
 Usage EstimateUsage(std::string_view prompt_text, std::size_t message_count,

@@ -48,6 +48,7 @@ TEST(EstimateUsageTest, AddsPerMessageFramingToThePrompt) {
   const Usage usage = EstimateUsage("Hello, world!", 3, "pong", "你好");
   EXPECT_EQ(usage.prompt_tokens, 4 + 3 * kTokensPerMessage);
   EXPECT_EQ(usage.completion_tokens, 1 + 2);
+  EXPECT_EQ(usage.reasoning_tokens, 2);
   EXPECT_EQ(usage.total_tokens(), usage.prompt_tokens + usage.completion_tokens);
 }
 
@@ -55,6 +56,7 @@ TEST(EstimateUsageTest, EmptyTurn) {
   const Usage usage = EstimateUsage("", 0, "", "");
   EXPECT_EQ(usage.prompt_tokens, 0);
   EXPECT_EQ(usage.completion_tokens, 0);
+  EXPECT_EQ(usage.reasoning_tokens, 0);
 }
 
 }  // namespace

@@ -348,6 +348,8 @@ void ChatTurn::Cancel() {
   }
 }
 
+std::size_t ChatTurn::ready() const { return state_->events.size(); }
+
 asio::awaitable<Result<ChatEvent>> ChatTurn::Next(milliseconds idle_timeout) {
   ChatEvent event;
   const auto status = co_await state_->events.Pop(event, idle_timeout);

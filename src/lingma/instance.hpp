@@ -63,6 +63,9 @@ class ChatTurn {
   // Sends chat/stop unless the turn already finished; later pushes are ignored. Idempotent.
   void Cancel();
 
+  // Events already received and waiting: Next() returns the first of them without waiting.
+  std::size_t ready() const;
+
   const std::string& request_id() const { return request_id_; }
 
   struct State;

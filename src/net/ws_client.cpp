@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -20,6 +21,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// Yields of the writer to the reader before a write (see WriteLoop).
+constexpr int kMaxCoalescingRounds = 8;
 
 class BeastWsConnection final : public WsConnection,
                                 public std::enable_shared_from_this<BeastWsConnection> {
@@ -92,6 +95,15 @@ class BeastWsConnection final : public WsConnection,
         co_await self->wake_.async_wait(kUseTuple);
         continue;
       }
+      // Lingma's pushes often arrive several to a read; let the reader handle the ones it already
+      // has, so that their replies leave in one message instead of one write each. Only work
+      // already queued runs in between: nothing waits for the network here.
+      for (int round = 0; round < kMaxCoalescingRounds && self->open_; ++round) {
+        const std::size_t before = self->outbox_.size();
+        co_await asio::post(self->ws_.get_executor(), asio::use_awaitable);
+        if (self->outbox_.size() == before) break;
+      }
+      if (!self->open_) break;
       sending.clear();
       sending.swap(self->outbox_);
       auto [ec, n] = co_await self->ws_.async_write(asio::buffer(sending), kUseTuple);

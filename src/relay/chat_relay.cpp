@@ -273,7 +273,9 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
       out = assembler.OnFinish(finish->full_answer);
     }
     client_saw_output |= !out.content.empty() || !out.reasoning.empty();
-    const bool more = co_await Emit(sink, out, report, started, first_token);
+    bool more = co_await Emit(sink, out, report, started, first_token);
+    // Deltas that arrived together leave together: one write for all that are ready.
+    if (more && !finish && turn->ready() == 0) more = co_await sink.Flush();
     if (!more) {
       if (!finish) turn->Cancel();
       DeleteSessions(cache_.Abort(lookup.ticket, used));

@@ -34,8 +34,12 @@ class AnswerSink {
  public:
   virtual ~AnswerSink() = default;
   virtual void OnStart(const TurnStart& start) = 0;
-  // Content and reasoning deltas, then exactly one Finish or Failure.
+  // Content and reasoning deltas, then exactly one Finish or Failure. A sink may hold deltas
+  // back to send several at once; the relay calls Flush() whenever no further event is ready, and
+  // Finish and Failure are always sent at once.
   virtual boost::asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) = 0;
+  // Sends what OnEvent held back.
+  virtual boost::asio::awaitable<bool> Flush() = 0;
   // Lingma has been silent for the keep-alive interval (a stream sends a comment).
   virtual boost::asio::awaitable<bool> OnSilence() = 0;
   // True once the client disconnected.

@@ -59,6 +59,7 @@ class CollectingSink final : public relay::AnswerSink {
     co_return true;
   }
   explicit CollectingSink(net::ResponseStream& stream) : stream_(stream) {}
+  asio::awaitable<bool> Flush() override { co_return !stream_.client_gone(); }
   asio::awaitable<bool> OnSilence() override { co_return true; }
   bool client_gone() const override { return stream_.client_gone(); }
   void OnClientGone(std::function<void()> callback) override {
@@ -101,21 +102,28 @@ class SseSink final : public relay::AnswerSink {
     if (!begun) co_return false;
     if (auto* d = std::get_if<chat::ContentDelta>(&event)) {
       AppendContentChunk(buffer_, meta_, d->text);
-      completion_ += d->text;
     } else if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) {
       AppendReasoningChunk(buffer_, meta_, r->text);
-      reasoning_ += r->text;
     } else if (auto* f = std::get_if<chat::Finish>(&event)) {
       AppendFinishChunk(buffer_, meta_, f->finish_reason);
       if (include_usage_) {
-        AppendUsageChunk(buffer_, meta_, f->usage, chat::EstimateTokens(reasoning_));
+        AppendUsageChunk(buffer_, meta_, f->usage, f->usage.reasoning_tokens);
       }
       AppendDone(buffer_);
       const bool ok = co_await Flush();
       co_await stream_.End();
       co_return ok;
     }
+    // Held until the relay flushes, unless a batch has grown large.
+    if (buffer_.size() < kFlushBytes) co_return true;
     const bool ok = co_await Flush();
+    co_return ok;
+  }
+
+  asio::awaitable<bool> Flush() override {
+    if (buffer_.empty()) co_return !stream_.client_gone();
+    const bool ok = co_await stream_.Write(buffer_);
+    buffer_.clear();
     co_return ok;
   }
 
@@ -148,19 +156,15 @@ class SseSink final : public relay::AnswerSink {
     co_return true;
   }
 
-  asio::awaitable<bool> Flush() {
-    const bool ok = co_await stream_.Write(buffer_);
-    buffer_.clear();
-    co_return ok;
-  }
-
   net::ResponseStream& stream_;
   ResponseMeta meta_;
   bool include_usage_;
   Headers headers_;
   chat::SessionOutcome session_ = chat::SessionOutcome::kOff;
+  // Rendered chunks not yet written. Deltas that arrive together go out in one write; beyond
+  // kFlushBytes a batch is written without waiting for the relay's flush.
+  static constexpr std::size_t kFlushBytes = 16 * 1024;
   std::string buffer_;
-  std::string completion_, reasoning_;
 };
 
 }  // namespace
@@ -232,7 +236,7 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(
   net::HttpResponse response;
   response.headers.emplace_back("X-Lingma-Session", chat::ToString(sink.session));
   response.body = RenderCompletion(meta, sink.content, sink.reasoning, sink.finish->finish_reason,
-                                   sink.finish->usage, chat::EstimateTokens(sink.reasoning));
+                                   sink.finish->usage, sink.finish->usage.reasoning_tokens);
   co_return response;
 }
 
