@@ -177,7 +177,12 @@ asio::awaitable<void> InstanceCore::ReadLoop(std::shared_ptr<net::WsConnection> 
 }
 
 void InstanceCore::HandleMessage(std::string_view body) {
-  Inbound inbound = ClassifyInbound(body);
+  // The parsed message lives only for this call, so an arena on the stack holds it: parsing a
+  // push costs no heap allocation and dropping it costs nothing. What outlives the call (a
+  // response's result) is copied out.
+  alignas(std::max_align_t) unsigned char arena_buffer[8192];
+  json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+  Inbound inbound = ClassifyInbound(body, &arena);
   if (inbound.reply && connection) {
     std::string frame;
     AppendFrame(frame, *inbound.reply);
@@ -195,7 +200,7 @@ void InstanceCore::HandleMessage(std::string_view body) {
       if (inbound.message.error) {
         waiter->result = Error{ErrorKind::kRejected, inbound.message.error->message};
       } else {
-        waiter->result = std::move(inbound.message.result);
+        waiter->result = json::value(inbound.message.result, json::storage_ptr());
       }
       waiter->timer.cancel();
       return;

@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -50,16 +51,34 @@ std::optional<Error> ReadError(const json::value& v) {
   return e;
 }
 
-std::string Serialize(json::object obj) { return json::serialize(obj); }
+// The builders write the envelope themselves and serialize only the parts, so a large params
+// object (a chat/ask with a whole conversation) is never copied into a temporary object first.
+void AppendValue(std::string& out, const json::value& value) {
+  json::serializer serializer;
+  serializer.reset(&value);
+  char buffer[4096];
+  while (!serializer.done()) {
+    const json::string_view piece = serializer.read(buffer, sizeof buffer);
+    out.append(piece.data(), piece.size());
+  }
+}
 
-json::value ParamsOrEmpty(const json::value& params) {
-  if (params.is_null()) return json::object();
-  return params;
+void AppendParams(std::string& out, const json::value& params) {
+  if (params.is_null()) {
+    out += "{}";
+  } else {
+    AppendValue(out, params);
+  }
+}
+
+void AppendMethod(std::string& out, std::string_view method) {
+  out += ",\"method\":";
+  out += json::serialize(json::string_view(method.data(), method.size()));
 }
 
 }  // namespace
 
-Message Parse(std::string_view text) {
+Message Parse(std::string_view text, json::storage_ptr storage) {
   // Ill-formed UTF-8 (a binary WebSocket message, a token cut in half) must not cost the whole
   // message, nor reach clients: it becomes U+FFFD here, so everything read from Lingma is
   // well-formed. Outside strings such bytes are a syntax error either way.
@@ -68,11 +87,14 @@ Message Parse(std::string_view text) {
     utf8::AppendRepaired(repaired, text);
     text = repaired;
   }
-  Message m;
+  // Every value of the message uses `storage`, so moving parts of the tree into it moves pointers
+  // instead of copying (Boost.JSON copies between different storages).
+  Message m{
+      .id = json::value(storage), .params = json::value(storage), .result = json::value(storage)};
   json::error_code ec;
   json::parse_options options;
   options.max_depth = 128;  // tool parameters and context items nest deeper than the default 32
-  json::value root = json::parse(json::string_view(text.data(), text.size()), ec, {}, options);
+  json::value root = json::parse(json::string_view(text.data(), text.size()), ec, storage, options);
   if (ec) return Invalid(std::move(m), "not valid JSON: " + ec.message());
   if (root.is_array()) return Invalid(std::move(m), "JSON-RPC batches are not supported");
   json::object* obj = root.if_object();
@@ -118,28 +140,42 @@ Message Parse(std::string_view text) {
 }
 
 std::string Request(std::int64_t id, std::string_view method, const json::value& params) {
-  return Serialize({{"jsonrpc", "2.0"},
-                    {"id", id},
-                    {"method", json::string_view(method.data(), method.size())},
-                    {"params", ParamsOrEmpty(params)}});
+  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+  out += std::to_string(id);
+  AppendMethod(out, method);
+  out += ",\"params\":";
+  AppendParams(out, params);
+  out += '}';
+  return out;
 }
 
 std::string Notification(std::string_view method, const json::value& params) {
-  return Serialize({{"jsonrpc", "2.0"},
-                    {"method", json::string_view(method.data(), method.size())},
-                    {"params", ParamsOrEmpty(params)}});
+  std::string out = "{\"jsonrpc\":\"2.0\"";
+  AppendMethod(out, method);
+  out += ",\"params\":";
+  AppendParams(out, params);
+  out += '}';
+  return out;
 }
 
 std::string Result(const json::value& id, const json::value& result) {
-  return Serialize({{"jsonrpc", "2.0"}, {"id", id}, {"result", result}});
+  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+  AppendValue(out, id);
+  out += ",\"result\":";
+  AppendValue(out, result);
+  out += '}';
+  return out;
 }
 
 std::string ErrorReply(const json::value& id, std::int64_t code, std::string_view message) {
-  return Serialize(
-      {{"jsonrpc", "2.0"},
-       {"id", id},
-       {"error", json::object{{"code", code},
-                              {"message", json::string_view(message.data(), message.size())}}}});
+  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+  AppendValue(out, id);
+  out += ",\"error\":{\"code\":";
+  out += std::to_string(code);
+  out += ",\"message\":";
+  out += json::serialize(json::string_view(message.data(), message.size()));
+  out += "}}";
+  return out;
 }
 
 std::optional<std::int64_t> IntId(const json::value& id) {

@@ -38,8 +38,9 @@ inline constexpr std::int64_t kInternalError = -32603;
 // Without "method": a response, which needs an "id" and a "result" or a non-null "error".
 // Anything else is kInvalid with a reason. For kInvalid messages, `method` and `id` are still
 // filled in when they were readable, so the caller can answer a malformed request with an error
-// instead of leaving the peer waiting.
-Message Parse(std::string_view json);
+// instead of leaving the peer waiting. The message's JSON values are allocated from `storage`
+// (e.g. an arena that lives as long as the message is handled).
+Message Parse(std::string_view json, boost::json::storage_ptr storage = {});
 
 // Builders return the JSON body (not framed). Lingma's Go decoder rejects absent or array params
 // for parameterless methods, so a null `params` is sent as `{}`; other values are sent as given.

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -161,6 +162,24 @@ TEST(JsonRpcParse, IllFormedUtf8InStringsKeepsTheMessage) {
   const Message m = Parse(body);
   ASSERT_EQ(m.kind, Kind::kRequest) << m.invalid_reason;
   EXPECT_EQ(m.params.at("text").as_string(), "a\xEF\xBF\xBD b\xEF\xBF\xBD");
+}
+
+TEST(JsonRpcParse, ValuesLiveInTheGivenStorage) {
+  json::monotonic_resource arena;
+  const Message m = Parse(R"({"jsonrpc":"2.0","id":"abc","method":"chat/answer",)"
+                          R"("params":{"text":"pon","extra":[1,2,{"k":"v"}]}})",
+                          &arena);
+  ASSERT_EQ(m.kind, Kind::kRequest) << m.invalid_reason;
+  EXPECT_EQ(m.params.storage().get(), &arena);
+  EXPECT_EQ(m.id.storage().get(), &arena);
+  EXPECT_EQ(m.params.at("extra").at(2).at("k").as_string(), "v");
+  const Message response = Parse(R"({"id":3,"result":{"models":["a","b"]}})", &arena);
+  ASSERT_EQ(response.kind, Kind::kResponse);
+  EXPECT_EQ(response.result.storage().get(), &arena);
+  // A copy into the default storage outlives the arena.
+  const json::value kept(response.result, json::storage_ptr());
+  EXPECT_NE(kept.storage().get(), &arena);
+  EXPECT_EQ(kept, response.result);
 }
 
 TEST(JsonRpcBuild, RequestRoundTrips) {

@@ -50,9 +50,8 @@ std::optional<RpcTable::Clock::time_point> RpcTable::NextDeadline() const {
   return next;
 }
 
-Inbound ClassifyInbound(std::string_view body) {
-  Inbound in;
-  in.message = rpc::Parse(body);
+Inbound ClassifyInbound(std::string_view body, boost::json::storage_ptr storage) {
+  Inbound in{.message = rpc::Parse(body, std::move(storage))};
   rpc::Message& m = in.message;
   switch (m.kind) {
     case rpc::Kind::kResponse:

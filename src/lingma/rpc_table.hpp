@@ -65,6 +65,7 @@ struct Inbound {
 
 // Classifies one frame body. Method first: a server request with id 1 is a request even while our
 // own request 1 is pending. A chat push that arrives as a request yields kChatPush and a reply.
-Inbound ClassifyInbound(std::string_view body);
+// The message's JSON values are allocated from `storage` (see rpc::Parse).
+Inbound ClassifyInbound(std::string_view body, boost::json::storage_ptr storage = {});
 
 }  // namespace lingma

@@ -18,7 +18,7 @@ std::string ModelCatalog::Generation() const {
   return generation;
 }
 
-boost::asio::awaitable<std::optional<std::vector<lingma::ModelInfo>>> ModelCatalog::Models() {
+boost::asio::awaitable<ModelCatalog::ModelList> ModelCatalog::Models() {
   const auto now = std::chrono::steady_clock::now();
   const std::string generation = Generation();
   if (cached_ && generation == cached_generation_ && now - cached_at_ < max_age_) {
@@ -31,7 +31,7 @@ boost::asio::awaitable<std::optional<std::vector<lingma::ModelInfo>>> ModelCatal
     if (!result) continue;
     auto models = lingma::ParseModels(*result, scene_);
     if (models.empty()) continue;  // logged out meanwhile
-    cached_ = std::move(models);
+    cached_ = std::make_shared<const std::vector<lingma::ModelInfo>>(std::move(models));
     cached_generation_ = generation;
     cached_at_ = now;
     co_return cached_;

@@ -3,7 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,9 +17,13 @@ class ModelCatalog {
   ModelCatalog(std::vector<lingma::Instance*> instances, std::string scene,
                std::chrono::milliseconds max_age = std::chrono::minutes(5));
 
+  using ModelList = std::shared_ptr<const std::vector<lingma::ModelInfo>>;
+
   // The models, refreshed when the cache is older than max_age or an instance reconnected or
-  // logged in since the last query. nullopt when no instance can answer and nothing is cached.
-  boost::asio::awaitable<std::optional<std::vector<lingma::ModelInfo>>> Models();
+  // logged in since the last query. Null when no instance can answer and nothing is cached. The
+  // same pointer comes back until the list is queried again, so callers can cache what they
+  // derive from it.
+  boost::asio::awaitable<ModelList> Models();
 
  private:
   // Changes whenever an instance restarts or its login state changes.
@@ -28,7 +32,7 @@ class ModelCatalog {
   std::vector<lingma::Instance*> instances_;
   std::string scene_;
   std::chrono::milliseconds max_age_;
-  std::optional<std::vector<lingma::ModelInfo>> cached_;
+  ModelList cached_;
   std::string cached_generation_;
   std::chrono::steady_clock::time_point cached_at_{};
 };

@@ -42,6 +42,17 @@ std::vector<UpstreamModel> Upstream(const std::vector<lingma::ModelInfo>& models
   return out;
 }
 
+// The entries of `models` (not null), rebuilt only when the catalog returned a new list.
+const std::vector<ModelEntry>& EntriesOf(EndpointContext& context,
+                                         const relay::ModelCatalog::ModelList& models) {
+  auto& cache = context.model_entries;
+  if (cache.source != models) {
+    cache.entries = BuildModelEntries(Upstream(*models));
+    cache.source = models;
+  }
+  return cache.entries;
+}
+
 // Collects a non-stream answer.
 class CollectingSink final : public relay::AnswerSink {
  public:
@@ -195,8 +206,8 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(
     // Nothing answers: say why (not logged in, starting, failed) rather than "no models".
     co_return ErrorResponse(FromFailure(context.relay.Unavailable()));
   }
-  const auto entries = BuildModelEntries(Upstream(*models));
-  auto model_key = ResolveModel(entries, chat_request.model, context.default_model);
+  auto model_key =
+      ResolveModel(EntriesOf(context, models), chat_request.model, context.default_model);
   if (!model_key) co_return ErrorResponse(ModelNotFound(chat_request.model));
 
   ResponseMeta meta;
@@ -244,7 +255,7 @@ asio::awaitable<net::HttpResponse> HandleModels(EndpointContext& context,
                                                 const net::HttpRequest& request) {
   auto models = co_await context.catalog.Models();
   if (!models) co_return ErrorResponse(FromFailure(context.relay.Unavailable()));
-  const auto entries = BuildModelEntries(Upstream(*models));
+  const std::vector<ModelEntry>& entries = EntriesOf(context, models);
   constexpr std::string_view kPrefix = "/v1/models/";
   net::HttpResponse response;
   if (request.path.size() > kPrefix.size() && request.path.starts_with(kPrefix)) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/openai/chat_request.hpp"
+#include "api/openai/models.hpp"
 #include "net/http_server.hpp"
 #include "relay/chat_relay.hpp"
 #include "relay/model_catalog.hpp"
@@ -24,6 +25,12 @@ struct EndpointContext {
   obs::Logger& logger;
   std::string default_model;
   ParseLimits limits;
+  // The OpenAI ids and aliases of the catalog's current model list, rebuilt only when the
+  // catalog hands out a new list.
+  struct {
+    relay::ModelCatalog::ModelList source;
+    std::vector<ModelEntry> entries;
+  } model_entries = {};
 };
 
 // Headers every response of this request carries (request id, CORS), set by the router.
