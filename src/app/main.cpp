@@ -1,5 +1,6 @@
 // lingma-gateway: loads the configuration, finds Lingma (or the simulator), runs the gateway, and
 // shuts it down cleanly on SIGTERM/SIGINT (a second signal exits at once).
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -34,6 +35,10 @@ fs::path SelfDirectory(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large buffers (a long answer, a big request body) come and go: a fixed mmap threshold gives
+  // them back to the system when freed, where glibc's adaptive one would keep the high-water
+  // mark resident for good.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   const auto env = app::EnvironmentMap(environ);
   app::LoadResult loaded;
   try {
@@ -100,7 +105,10 @@ int main(int argc, char** argv) {
     gateway.Start();
   } catch (const std::exception& e) {
     logger.Error("gateway.listen_failed",
-                 {{"host", config.host}, {"port", config.port}, {"error", e.what()}});
+                 {{"host", config.host},
+                  {"port", config.port},
+                  {"error", e.what()},
+                  {"hint", "stop what uses the port, or pick another with PORT / --port"}});
     return 1;
   }
   logger.Info("gateway.listening", {{"host", config.host}, {"port", gateway.port()}});

@@ -2,11 +2,14 @@
 #include <sys/stat.h>
 
 #include <boost/asio/use_awaitable.hpp>
+#include <cctype>
 #include <fstream>
+#include <string_view>
 
 #include "lingma/instance_core.hpp"
 #include "net/ports.hpp"
 #include "obs/log.hpp"
+#include "text/utf8.hpp"
 
 namespace lingma {
 namespace asio = boost::asio;
@@ -35,6 +38,30 @@ bool IsOurLingma(int pid, const fs::path& work_dir) {
 }
 
 std::string LogHint(const fs::path& log) { return " (its output is in " + log.string() + ")"; }
+
+// The last non-empty line Lingma wrote (it usually says why it stopped), at most 300 bytes, or "".
+std::string LastOutputLine(const fs::path& log) {
+  constexpr std::streamoff kTail = 4096;
+  std::ifstream in(log, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  in.seekg(size > kTail ? size - kTail : 0);
+  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!tail.empty() && std::isspace(static_cast<unsigned char>(tail.back()))) tail.pop_back();
+  const std::size_t start = tail.find_last_of('\n');
+  std::string_view line = std::string_view(tail).substr(start == std::string::npos ? 0 : start + 1);
+  if (line.size() > 300) line = line.substr(0, 300);
+  std::string out;
+  utf8::AppendRepaired(out, line);  // a line cut mid-character is still well-formed text
+  return out;
+}
+
+// Why a child stopped before it was ready, with what it said last.
+std::string EarlyExitMessage(int status, const fs::path& log) {
+  const std::string said = LastOutputLine(log);
+  return "Lingma " + net::DescribeExitStatus(status) + " before it was ready" +
+         (said.empty() ? "" : ": " + said) + LogHint(log);
+}
 
 }  // namespace
 
@@ -110,8 +137,7 @@ asio::awaitable<Result<std::shared_ptr<net::WsConnection>>> InstanceCore::SpawnA
     if (info && IsProcessAlive(info->pid)) break;
     info.reset();
     if (auto status = child->Poll(); status && *status != 0) {
-      co_return Error{ErrorKind::kStartup, "Lingma " + net::DescribeExitStatus(*status) +
-                                               " before it was ready" + LogHint(spawn.output_file)};
+      co_return Error{ErrorKind::kStartup, EarlyExitMessage(*status, spawn.output_file)};
     }
     // A child that exited with 0 daemonized: its daemon writes `.info` later.
     if (Clock::now() >= deadline) {

@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <random>
+#include <stdexcept>
 #include <unordered_set>
 
 namespace net {
@@ -193,12 +194,24 @@ class BeastHttpServer final : public HttpServer {
     acceptor_.close(ignored);
   }
 
+  // Throws std::runtime_error saying which address failed and why, in words an operator reads.
   void Listen() {
-    tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) throw std::runtime_error("\"" + options_.host + "\" is not an IP address");
+    const tcp::endpoint endpoint(address, options_.port);
+    const auto fail = [&](std::string_view step) {
+      throw std::runtime_error("cannot " + std::string(step) + " " + options_.host + ":" +
+                               std::to_string(options_.port) + ": " + ec.message());
+    };
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) fail("open a socket for");
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) fail("configure");
+    acceptor_.bind(endpoint, ec);
+    if (ec) fail("listen on");
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) fail("listen on");
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(executor_, AcceptLoop(), asio::detached);
   }

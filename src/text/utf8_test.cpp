@@ -53,6 +53,18 @@ TEST(Utf8, EachMaximalSubpartBecomesOneReplacementCharacter) {
   EXPECT_EQ(Repaired("你\xFF好"), "你" + kFffd + "好");
 }
 
+TEST(Utf8, IllFormedBytesAreFoundAtEveryOffsetOfALongAsciiRun) {
+  // The ASCII fast path reads eight bytes at a time; a bad byte at any position must still count.
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string s(40, 'a');
+    s[at] = '\xFF';
+    EXPECT_FALSE(IsWellFormed(s)) << at;
+    EXPECT_EQ(Repaired(s), std::string(at, 'a') + kFffd + std::string(39 - at, 'a')) << at;
+    s[at] = 'b';
+    EXPECT_TRUE(IsWellFormed(s)) << at;
+  }
+}
+
 TEST(Utf8, SequenceLengthOfValidLeads) {
   EXPECT_EQ(SequenceLength("\xC3\xA9"), 2);
   EXPECT_EQ(SequenceLength("\xE4\xBD\xA0"), 3);

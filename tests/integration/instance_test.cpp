@@ -1,5 +1,8 @@
 // lingma::Instance against lingma-sim: start-up variants, chat turns, faults, reconnects.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <boost/json.hpp>
 
@@ -191,6 +194,30 @@ TEST_F(SimInstanceTest, BinaryMissingOrNotExecutable) {
   ASSERT_TRUE(WaitForState(InstanceState::kFailed)) << log_text_;
   EXPECT_NE(instance_->Snapshot().last_error.find("not executable"), std::string::npos)
       << instance_->Snapshot().last_error;
+}
+
+TEST_F(SimInstanceTest, SocketPortInUseFailsWithLingmasOwnReason) {
+  // Something else holds the port Lingma is told to use.
+  const int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(holder, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length), 0);
+
+  auto options = Options();
+  options.socket_port = ntohs(address.sin_port);
+  options.failures_before_failed = 1;
+  StartInstance(options);
+  ASSERT_TRUE(WaitForState(InstanceState::kFailed)) << log_text_;
+  const std::string error = instance_->Snapshot().last_error;
+  EXPECT_NE(error.find("before it was ready: "), std::string::npos) << error;
+  EXPECT_NE(error.find("Address already in use"), std::string::npos) << error;
+  EXPECT_NE(error.find("lingma.out.log"), std::string::npos) << error;
+  ::close(holder);
 }
 
 TEST_F(SimInstanceTest, KilledMidStreamFailsTheTurnAndReconnects) {

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  assertSchema, expectError, parseSimAnswer, parseSse, rawExchange, rssKiB, schemas, startGateway,
+  GATEWAY_BIN, assertSchema, expectError, parseSimAnswer, parseSse, rawExchange, rssKiB, schemas, startGateway,
 } from './helpers.js';
 
 const USER = [{ role: 'user', content: 'hello' }];
@@ -369,5 +371,30 @@ describe('ill-formed UTF-8 coming from Lingma', () => {
     assert.equal(events.at(-1).data, '[DONE]');
     const text = events.slice(0, -1).map((e) => JSON.parse(e.data).choices[0]?.delta?.content ?? '').join('');
     assert.ok(text.includes('\uFFFD'), text);
+  });
+});
+
+describe('start-up faults', () => {
+  test('the HTTP port is taken → exit 1 with a log line naming the address and what to do', async () => {
+    const holder = net.createServer();
+    await new Promise((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgw-e2e-port-'));
+    try {
+      const run = spawnSync(
+        GATEWAY_BIN,
+        ['--simulator', '--port', String(port), '--env-file', '', '--lingma-work-dir', path.join(dir, 'work')],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
+      assert.equal(run.status, 1, run.stderr);
+      const line = run.stderr.split('\n').map((l) => { try { return JSON.parse(l); } catch { return null; } })
+        .find((e) => e?.event === 'gateway.listen_failed');
+      assert.ok(line, run.stderr);
+      assert.equal(line.error, `cannot listen on 127.0.0.1:${port}: Address already in use`);
+      assert.match(line.hint, /PORT/);
+    } finally {
+      holder.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
