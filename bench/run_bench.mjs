@@ -40,7 +40,7 @@ const OPTIONS = {
   'slow-deltas': { value: 25, int: true, min: 1, help: 'deltas per slow stream' },
   'slow-delta-ms': { value: 1000, int: true, min: 0, help: 'simulator wait before every delta of a slow stream' },
   'slow-ramp-s': { value: 10, num: true, min: 0, help: 'slow streams are opened evenly over this many seconds' },
-  'slow-pool-size': { value: 4, int: true, min: 1, help: 'gateway pool size (simulator processes) of the slow-stream scenario' },
+  'slow-pool-size': { value: 1, int: true, min: 1, help: 'gateway pool size (simulator processes) of the slow-stream scenario' },
   'slow-reps': { value: 1, int: true, min: 1, help: 'runs of the slow-stream scenario (each ~slow-deltas x delay + ramp)' },
   'direct-connections': { value: 1, int: true, min: 1, help: 'WebSocket connections of the direct baseline (the gateway uses one per instance)' },
   'log-level': { value: 'warn', help: 'gateway log level during load (info logs one line per request)' },

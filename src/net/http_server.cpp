@@ -14,6 +14,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <unordered_set>
@@ -250,13 +251,14 @@ class BeastHttpServer final : public HttpServer {
     const std::string peer = stream.socket().remote_endpoint(ec).address().to_string();
     bool first = true;
     while (*alive && !stopping_) {
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(options_.max_body_bytes);
-      parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      // Optional so that its header storage is freed before a long stream is served.
+      std::optional<http::request_parser<http::string_body>> parser(std::in_place);
+      parser->body_limit(options_.max_body_bytes);
+      parser->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
       // Waiting for the next request on a kept-alive connection is "idle"; Stop closes it.
       stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
       idle_.insert(&stream);
-      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, *parser, kUseTuple);
       if (!*alive) co_return;
       idle_.erase(&stream);
       first = false;
@@ -277,7 +279,7 @@ class BeastHttpServer final : public HttpServer {
         }
       } else {
         stream.expires_after(options_.read_timeout);
-        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, *parser, kUseTuple);
         if (!*alive) co_return;
         if (bec == http::error::body_limit) {
           response = PlainError(413, "request body too large");
@@ -285,7 +287,7 @@ class BeastHttpServer final : public HttpServer {
           if (bec == beast::error::timeout || bec == http::error::end_of_stream) break;
           response = PlainError(400, "malformed HTTP request body");
         } else {
-          auto& msg = parser.get();
+          auto& msg = parser->get();
           HttpRequest request;
           request.method = std::string(msg.method_string());
           request.target = std::string(msg.target());
@@ -297,6 +299,9 @@ class BeastHttpServer final : public HttpServer {
           request.peer = peer;
           request.id = request_id;
           keep_alive = msg.keep_alive();
+          // A stream may hold this connection for minutes: keep only what the handler needs.
+          parser.reset();
+          if (buffer.size() == 0) buffer.shrink_to_fit();
           stream.expires_never();  // the handler owns its own deadlines
           const bool stream_keep_alive = keep_alive && !stopping_;
           bool streamed = false;

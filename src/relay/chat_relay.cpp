@@ -187,7 +187,8 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     MarkClientGone(report);
     co_return AttemptResult::kDone;
   }
-  auto turn_or = co_await instance->StartChat(ask);
+  // Moved: the turn may run for minutes and the prompt text is kept once, in `prompt`.
+  auto turn_or = co_await instance->StartChat(std::move(ask));
   if (!turn_or) {
     DeleteSessions(cache_.Abort(lookup.ticket, used));
     const auto kind = turn_or.error().kind;
