@@ -42,6 +42,7 @@
 #include "sim/stats.hpp"
 #include "sim/stream_plan.hpp"
 #include "sim/utf8.hpp"
+#include "text/utf8.hpp"
 
 namespace sim {
 namespace {
@@ -903,7 +904,7 @@ void Server::SendFinish(const std::shared_ptr<Turn>& turn, std::string_view reas
   body_.clear();
   AppendFinish(body_, id, turn->ask.request_id, turn->plan.finish_session_id, reason, status,
                full_answer, turn->ask.session_type);
-  SendPush(*turn->conn, id, turn->knobs.invalid_utf8 && !IsWellFormedUtf8(full_answer));
+  SendPush(*turn->conn, id, turn->knobs.invalid_utf8 && !utf8::IsWellFormed(full_answer));
   turn->finished = true;
   stats_.turns_finished += 1;
 }
@@ -959,7 +960,7 @@ asio::awaitable<void> Server::RunTurn(std::shared_ptr<Turn> turn) {
         body_.clear();
         AppendAnswer(body_, id, ask.request_id, session, step.text, step.overwrite,
                      t.knobs.filtered, NowMs(), ask.session_type);
-        SendPush(conn, id, t.knobs.invalid_utf8 && !IsWellFormedUtf8(step.text));
+        SendPush(conn, id, t.knobs.invalid_utf8 && !utf8::IsWellFormed(step.text));
         t.answered = step.answered;
         break;
       }

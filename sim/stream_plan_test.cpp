@@ -8,6 +8,7 @@
 
 #include "sim/answer.hpp"
 #include "sim/utf8.hpp"
+#include "text/utf8.hpp"
 
 namespace sim {
 namespace {
@@ -181,7 +182,7 @@ TEST(StreamPlanTest, WithoutInvalidUtf8TheAnswerIsStreamedAsIs) {
   std::string ill_formed = "stale";
   const auto steps = PlanStream("abcd", false, Deltas(2), ill_formed);
   EXPECT_TRUE(ill_formed.empty());
-  for (const StreamStep& s : steps) EXPECT_TRUE(IsWellFormedUtf8(s.text));
+  for (const StreamStep& s : steps) EXPECT_TRUE(utf8::IsWellFormed(s.text));
 }
 
 TEST(StreamPlanTest, InvalidUtf8CorruptsEveryNonEmptyDeltaAndTheFullAnswer) {
@@ -199,7 +200,7 @@ TEST(StreamPlanTest, InvalidUtf8CorruptsEveryNonEmptyDeltaAndTheFullAnswer) {
   EXPECT_EQ(steps[4].answered, full.size());
   for (const StreamStep& s : steps) {
     if (s.kind == Kind::kDelta || s.kind == Kind::kFinish) {
-      EXPECT_EQ(IsWellFormedUtf8(s.text), s.text.empty()) << s.text;
+      EXPECT_EQ(utf8::IsWellFormed(s.text), s.text.empty()) << s.text;
     }
   }
 }

@@ -25,10 +25,6 @@ std::string_view CodePointPrefix(std::string_view text, std::size_t max_code_poi
 // pieces come back when the text has fewer code points than `parts`; none for empty text.
 std::vector<std::string_view> SplitByCodePoints(std::string_view text, std::size_t parts);
 
-// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates, code points
-// above U+10FFFF or truncated sequences), i.e. allowed in a WebSocket text message.
-bool IsWellFormedUtf8(std::string_view text);
-
 // The bytes the invalid-utf8 fault inserts: a lone 0xFF (never valid in UTF-8) and a 3-byte
 // sequence cut after its second byte (the start of U+4F60).
 inline constexpr std::string_view kIllFormedBytes = "\xFF\xE4\xBD";

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "text/utf8.hpp"
+
 namespace sim {
 namespace {
 
@@ -62,11 +64,11 @@ TEST(Utf8Test, ShortTextGivesFewerPieces) {
 }
 
 TEST(Utf8Test, WellFormedUtf8) {
-  EXPECT_TRUE(IsWellFormedUtf8(""));
-  EXPECT_TRUE(IsWellFormedUtf8("abc"));
-  EXPECT_TRUE(IsWellFormedUtf8("你好😀é"));
-  EXPECT_TRUE(IsWellFormedUtf8("\xF4\x8F\xBF\xBF"));  // U+10FFFF
-  EXPECT_TRUE(IsWellFormedUtf8("\xEF\xBF\xBD"));      // U+FFFD
+  EXPECT_TRUE(utf8::IsWellFormed(""));
+  EXPECT_TRUE(utf8::IsWellFormed("abc"));
+  EXPECT_TRUE(utf8::IsWellFormed("你好😀é"));
+  EXPECT_TRUE(utf8::IsWellFormed("\xF4\x8F\xBF\xBF"));  // U+10FFFF
+  EXPECT_TRUE(utf8::IsWellFormed("\xEF\xBF\xBD"));      // U+FFFD
   for (const char* bad : {
            "\xFF",              // never valid
            "\xE4\xBD",          // truncated at the end
@@ -79,15 +81,15 @@ TEST(Utf8Test, WellFormedUtf8) {
            "\xF4\x90\x80\x80",  // above U+10FFFF
            "\xF5\x80\x80\x80",  // lead byte out of range
        }) {
-    EXPECT_FALSE(IsWellFormedUtf8(bad)) << ::testing::PrintToString(std::string(bad));
-    EXPECT_FALSE(IsWellFormedUtf8(std::string("ok") + bad + "ok"));
+    EXPECT_FALSE(utf8::IsWellFormed(bad)) << ::testing::PrintToString(std::string(bad));
+    EXPECT_FALSE(utf8::IsWellFormed(std::string("ok") + bad + "ok"));
   }
 }
 
 TEST(Utf8Test, IllFormedBytesGoAfterTheFirstCharacter) {
   const std::string bad(kIllFormedBytes);
   EXPECT_EQ(bad.size(), 3u);
-  EXPECT_FALSE(IsWellFormedUtf8(bad));
+  EXPECT_FALSE(utf8::IsWellFormed(bad));
   EXPECT_EQ(WithIllFormedUtf8(""), "");
   EXPECT_EQ(WithIllFormedUtf8("a"), "a" + bad);
   EXPECT_EQ(WithIllFormedUtf8("abc"), "a" + bad + "bc");
@@ -95,7 +97,7 @@ TEST(Utf8Test, IllFormedBytesGoAfterTheFirstCharacter) {
   EXPECT_EQ(WithIllFormedUtf8("😀x"), "😀" + bad + "x");
   for (std::string_view text : {"a", "abc", "你好", "😀x", "é"}) {
     const std::string corrupted = WithIllFormedUtf8(text);
-    EXPECT_FALSE(IsWellFormedUtf8(corrupted)) << text;
+    EXPECT_FALSE(utf8::IsWellFormed(corrupted)) << text;
     // Nothing of the text is absorbed: removing the inserted bytes gives it back.
     std::string restored = corrupted;
     restored.erase(restored.find(bad), bad.size());
