@@ -34,6 +34,7 @@ const OPTIONS = {
   streams: { value: 1000, int: true, min: 1, help: 'concurrent streams of the paced-stream scenario' },
   'stream-deltas': { value: 50, int: true, min: 2, help: 'deltas per paced stream' },
   'stream-delta-ms': { value: 20, int: true, min: 0, help: 'simulator wait before every delta of a paced stream' },
+  'sim-tick-us': { value: 1000, int: true, min: 0, help: 'paced streams: the simulator\'s decoding step (LINGMA_SIM_TICK_US); 0 = every wait ends exactly when due' },
   'light-streams': { value: 200, int: true, min: 0, help: 'also run the paced streams with this many streams (a load this machine can pace); 0 = skip' },
   'stream-seconds': { value: 5, num: true, min: 1, help: 'paced streams: seconds during which streams are started, per run' },
   'slow-streams': { value: 10000, int: true, min: 1, help: 'concurrent slow streams (capped by the fd limit)' },
@@ -449,6 +450,7 @@ async function loadgen(ctx, args, { watch = [] } = {}) {
       n++;
     }
   })();
+  const startedAt = performance.now();
   const proc = spawnRaised(ctx.bins.loadgen, ['--quiet', ...args], {
     cwd: ctx.tmp, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -466,6 +468,7 @@ async function loadgen(ctx, args, { watch = [] } = {}) {
   await sampler;
   if (exit.code !== 0) throw new Error(`loadgen ${args.join(' ')} failed (exit ${exit.code ?? exit.signal}): ${stderr.trim()}`);
   const report = JSON.parse(stdout.trim().split('\n').pop());
+  report.wall_s = (performance.now() - startedAt) / 1000;
   report.watched = before.map((b, i) => {
     const cpu = cpuSeconds(b.pid);
     return {
@@ -511,7 +514,7 @@ function answerText(bytes) {
   return text.slice(0, bytes);
 }
 
-function simEnv(ctx, label, { deltas, delayMs, answerBytes }) {
+function simEnv(ctx, label, { deltas, delayMs, answerBytes, paced = false }) {
   const script = path.join(ctx.tmp, `${label}-script.json`);
   fs.writeFileSync(script, JSON.stringify([{ match: '', reply: answerText(answerBytes) }]));
   return {
@@ -519,6 +522,13 @@ function simEnv(ctx, label, { deltas, delayMs, answerBytes }) {
     LINGMA_SIM_DELTAS: String(deltas),
     LINGMA_SIM_DELTA_DELAY_MS: String(delayMs),
     LINGMA_SIM_PREFILL_US_PER_BYTE: '0',
+    // Paced streams model a busy model server: the waits of concurrent turns end on a common
+    // tick (one decoding step for every running sequence) and what is due together leaves in
+    // one WebSocket message. Both the baseline and the gateway's simulator run this way.
+    ...(paced ? {
+      LINGMA_SIM_TICK_US: String(ctx.opts['sim-tick-us']),
+      LINGMA_SIM_COALESCE_FRAMES: 'true',
+    } : {}),
   };
 }
 
@@ -656,7 +666,7 @@ async function scenarioStreams(ctx, n, variant) {
   const { opts } = ctx;
   const deltas = opts['stream-deltas'];
   const pace = opts['stream-delta-ms'];
-  const env = simEnv(ctx, 'paced', { deltas, delayMs: pace, answerBytes: deltas * 8 });
+  const env = simEnv(ctx, 'paced', { deltas, delayMs: pace, answerBytes: deltas * 8, paced: true });
   const streamMs = deltas * pace;
   const ramp = Math.min(streamMs, 2000);
   const warmup = ramp + streamMs;
@@ -697,6 +707,14 @@ async function scenarioStreams(ctx, n, variant) {
   const saturated = dgap50 === null || dttft50 === null ||
     Math.abs(dgap50 - pace * 1000) > pace * 250 || dttft50 > (pace + 10) * 1000;
   console.log(`  gateway: peak ${peak} streams open at once; ${errors} failed streams in all runs (direct and gateway)`);
+  // Every process of a run shares this machine's cores: a path that needs most of them queues.
+  const cores = (r) => r.watched.reduce((a, w) => a + (w.cpu_s ?? 0), 0) / r.wall_s + r.cpu.pct_of_core / 100;
+  const gwCores = median(runs.map(({ g }) => cores(g)));
+  const dCores = median(runs.map(({ d }) => cores(d)));
+  console.log(`  CPU in use during the runs (of ${os.cpus().length} cores): gateway path ${gwCores.toFixed(2)} ` +
+    `(gateway ${median(runs.map(({ g }) => g.watched[0].cpu_s / g.wall_s)).toFixed(2)}, ` +
+    `its simulator ${median(runs.map(({ g }) => (g.watched[1]?.cpu_s ?? 0) / g.wall_s)).toFixed(2)}, ` +
+    `loadgen ${median(runs.map(({ g }) => g.cpu.pct_of_core / 100)).toFixed(2)}); direct path ${dCores.toFixed(2)}`);
   if (saturated) {
     console.log(`  BASELINE SATURATED: direct gap p50 ${fmt.ms(div(dgap50, 1000))}, first delta p50 ${fmt.ms(div(dttft50, 1000))} ` +
       `(paced at ${pace} ms): the simulator and the load generator alone cannot hold this pace on this machine now, ` +

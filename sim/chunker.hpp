@@ -25,4 +25,8 @@ class MessageChunker {
   std::mt19937_64 rng_;
 };
 
+// The coalesce-frames switch: merges consecutive messages (given by their `ends`, as above) so
+// that each holds as many whole frames as fit in `max_bytes`; a longer frame stays on its own.
+void CoalesceMessages(std::vector<std::size_t>& ends, std::size_t max_bytes);
+
 }  // namespace sim

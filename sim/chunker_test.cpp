@@ -1,4 +1,4 @@
-// Tests for the split-frames message cutter.
+// Tests for the split-frames message cutter and the coalesce-frames merger.
 #include "sim/chunker.hpp"
 
 #include <gtest/gtest.h>
@@ -50,6 +50,34 @@ TEST(ChunkerTest, EmptyInputNoMessages) {
   std::vector<std::size_t> ends;
   MessageChunker(1).Cut("", ends);
   EXPECT_TRUE(ends.empty());
+}
+
+TEST(CoalesceTest, MergesWholeFramesUpToTheLimit) {
+  // Frames of 10, 20, 30, 40 and 5 bytes.
+  std::vector<std::size_t> ends = {10, 30, 60, 100, 105};
+  CoalesceMessages(ends, 60);
+  EXPECT_EQ(ends, (std::vector<std::size_t>{60, 105}));
+}
+
+TEST(CoalesceTest, AFrameLongerThanTheLimitStaysAlone) {
+  std::vector<std::size_t> ends = {5, 200, 210, 220};
+  CoalesceMessages(ends, 50);
+  EXPECT_EQ(ends, (std::vector<std::size_t>{5, 200, 220}));
+}
+
+TEST(CoalesceTest, EverythingFitsInOneMessage) {
+  std::vector<std::size_t> ends = {3, 6, 9};
+  CoalesceMessages(ends, 1 << 16);
+  EXPECT_EQ(ends, (std::vector<std::size_t>{9}));
+}
+
+TEST(CoalesceTest, LimitOfOneFramePerMessageChangesNothing) {
+  std::vector<std::size_t> ends = {4, 8, 12};
+  CoalesceMessages(ends, 4);
+  EXPECT_EQ(ends, (std::vector<std::size_t>{4, 8, 12}));
+  std::vector<std::size_t> none;
+  CoalesceMessages(none, 100);
+  EXPECT_TRUE(none.empty());
 }
 
 }  // namespace

@@ -160,6 +160,19 @@ const GlobalSwitch kSimSwitches[] = {
      [](Options& o, std::string_view v, std::string& e) {
        return SetInt(v, 0, std::numeric_limits<long long>::max(), o.split_seed, e);
      }},
+    {"coalesce-frames", Kind::kBool, "", "false",
+     "frames queued while the previous write was in flight leave together in one WebSocket "
+     "message (whole frames, up to 64 KiB a message)",
+     [](Options& o, std::string_view v, std::string& e) {
+       return SetBool(v, o.coalesce_frames, e);
+     }},
+    {"tick-us", Kind::kValue, "N", "0",
+     "prefill and delta waits end on the next multiple of N µs of the steady clock, as in a model "
+     "server that decodes every running sequence in one step: concurrent turns send together; "
+     "0: each wait ends exactly when due",
+     [](Options& o, std::string_view v, std::string& e) {
+       return SetInt(v, 0, 1'000'000, o.tick_us, e);
+     }},
     {"startup-delay-ms", Kind::kValue, "N", "0",
      "slow start: wait N ms before listening and writing .info",
      [](Options& o, std::string_view v, std::string& e) {

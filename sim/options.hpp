@@ -55,6 +55,8 @@ struct Options {
   int login_after_ms = -1;  // -1: a login never completes by itself
   bool split_frames = false;
   std::uint64_t split_seed = 1;
+  bool coalesce_frames = false;  // frames queued together leave in one WebSocket message
+  int tick_us = 0;               // waits end on multiples of this (0: exactly when due)
   int startup_delay_ms = 0;
   bool stale_info = false;
   std::string script_path;

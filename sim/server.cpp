@@ -35,6 +35,7 @@
 #include "sim/chunker.hpp"
 #include "sim/control_file.hpp"
 #include "sim/files.hpp"
+#include "sim/pacing.hpp"
 #include "sim/pushes.hpp"
 #include "sim/rpc.hpp"
 #include "sim/script.hpp"
@@ -62,6 +63,8 @@ constexpr std::size_t kMaxPendingPushes = 1 << 16;
 // reader); the connection's writer wakes it once the output is taken (Connection::WaitForWriter).
 constexpr std::size_t kBackpressureBytes = 4 << 20;
 constexpr std::size_t kMaxMessageBytes = 64 << 20;
+// The largest message --coalesce-frames builds from several frames.
+constexpr std::size_t kCoalescedMessageBytes = 64 << 10;
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -400,6 +403,8 @@ asio::awaitable<void> Connection::WriteLoop() {
     if (chunker_) {
       writing_ends_.clear();
       chunker_->Cut(writing_, writing_ends_);
+    } else if (server_->options().coalesce_frames) {
+      CoalesceMessages(writing_ends_, kCoalescedMessageBytes);
     }
     write_active_ = true;
     WakeWriterWaiters();  // pending_bytes() is 0 now: turns held back by backpressure go on
@@ -862,7 +867,10 @@ asio::awaitable<void> Server::SleepUntil(Turn& turn, Clock::time_point deadline)
 }
 
 asio::awaitable<void> Server::SleepFor(Turn& turn, std::chrono::microseconds duration) {
-  if (duration.count() > 0) co_await SleepUntil(turn, Clock::now() + duration);
+  if (duration.count() <= 0) co_return;
+  const auto deadline =
+      CeilToTick<Clock>(Clock::now() + duration, std::chrono::microseconds(options_.tick_us));
+  co_await SleepUntil(turn, deadline);
 }
 
 bool Server::Checkpoint(const std::shared_ptr<Turn>& turn) {

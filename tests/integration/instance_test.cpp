@@ -320,6 +320,49 @@ TEST_F(SimInstanceTest, SplitAndCoalescedFrames) {
   }
 }
 
+TEST_F(SimInstanceTest, TurnsOnACommonTickShareMessages) {
+  // A model server decoding many sequences in one step: deltas due together, frames coalesced.
+  env_["LINGMA_SIM_TICK_US"] = "5000";
+  env_["LINGMA_SIM_COALESCE_FRAMES"] = "true";
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"deltas": 8, "delta_delay_ms": 2})");
+  constexpr int kTurns = 30;
+  std::vector<Turn> results(kTurns);
+  int done = 0;
+  for (int i = 0; i < kTurns; ++i) {
+    boost::asio::co_spawn(
+        io_,
+        [&, i]() -> boost::asio::awaitable<void> {
+          auto started = co_await instance_->StartChat(Ask("tick question " + std::to_string(i)));
+          if (started) {
+            results[i] = co_await Collect(**started);
+          } else {
+            results[i].error = started.error();
+          }
+          ++done;
+        },
+        boost::asio::detached);
+  }
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return done == kTurns; }, 20s));
+  for (int i = 0; i < kTurns; ++i) {
+    ASSERT_TRUE(results[i].finish)
+        << i << ": " << (results[i].error ? results[i].error->message : "");
+    EXPECT_NE(results[i].text.find("tick question " + std::to_string(i)), std::string::npos)
+        << results[i].text;
+  }
+  auto stats = RunFor(io_, instance_->Call("sim/stats", boost::json::object{}));
+  ASSERT_TRUE(stats) << stats.error().message;
+  const auto& obj = stats->as_object();
+  // Each turn sends at least 8 answers and a finish; sharing messages, far fewer went out.
+  EXPECT_LT(obj.at("messages_sent").to_number<std::int64_t>(), kTurns * 9 / 2)
+      << boost::json::serialize(obj);
+  EXPECT_EQ(obj.at("unanswered_pushes").to_number<std::int64_t>(), 0)
+      << boost::json::serialize(obj);
+  EXPECT_EQ(obj.at("bad_frames").to_number<std::int64_t>(), 0) << boost::json::serialize(obj);
+}
+
 TEST_F(SimInstanceTest, FinishMayReportADifferentSession) {
   StartInstance(Options());
   ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
