@@ -186,7 +186,7 @@ void InstanceCore::HandleMessage(std::string_view body) {
   if (inbound.reply && connection) {
     std::string frame;
     AppendFrame(frame, *inbound.reply);
-    connection->Send(frame);
+    connection->Send(frame, net::WsConnection::Urgency::kBatch);
   }
   switch (inbound.action) {
     case Inbound::Action::kResponse: {

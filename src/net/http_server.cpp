@@ -4,12 +4,13 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/buffers_cat.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -99,25 +100,24 @@ class ChunkedStream final : public ResponseStream {
 
   asio::awaitable<bool> Write(std::string_view data) override {
     if (failed_ || gone_->gone || data.empty()) co_return !failed_ && !gone_->gone;
-    stream_.expires_after(write_timeout_);
-    auto [ec, n] = co_await asio::async_write(
-        stream_,
-        beast::buffers_cat(asio::buffer(head_),
-                           http::make_chunk(asio::const_buffer(data.data(), data.size()))),
-        kUseTuple);
+    // A chunk: its size in hex, CRLF, the data, CRLF.
+    char size_line[sizeof(std::size_t) * 2 + 2];
+    const std::size_t size_length = FormatChunkSize(data.size(), size_line);
+    const bool ok = co_await WriteAll({asio::buffer(head_), asio::buffer(size_line, size_length),
+                                       asio::buffer(data), asio::buffer(kCrlf, 2)});
     head_.clear();
-    if (ec) failed_ = true;
-    co_return !ec;
+    if (!ok) failed_ = true;
+    co_return ok;
   }
 
   asio::awaitable<void> End() override {
     if (failed_ || gone_->gone) co_return;
-    stream_.expires_after(write_timeout_);
-    auto [ec, n] = co_await asio::async_write(
-        stream_, beast::buffers_cat(asio::buffer(head_), http::make_chunk_last()), kUseTuple);
+    static constexpr char kLastChunk[] = "0\r\n\r\n";
+    const bool ok = co_await WriteAll({asio::buffer(head_), asio::buffer(kLastChunk, 5),
+                                       asio::const_buffer(), asio::const_buffer()});
     head_.clear();
-    if (ec) failed_ = true;
-    ended_ = !ec;
+    if (!ok) failed_ = true;
+    ended_ = ok;
   }
 
   // The whole response went out: the connection can serve the next request.
@@ -140,6 +140,44 @@ class ChunkedStream final : public ResponseStream {
   // Watches the socket while the handler runs: a client that closes its side is noticed at once,
   // so the upstream turn can be stopped. Readable with data means a pipelined request, not a
   // close: the watch then ends (pipelining clients wait for the response anyway).
+  using Buffers = std::array<asio::const_buffer, 4>;
+
+  // Writes `buffers` whole. Almost always the socket takes everything at once: that is tried
+  // first, without the reactor, a timer or a suspension. Only what is left then waits for the
+  // socket, bounded by the write timeout (a client that reads nothing is cut off).
+  asio::awaitable<bool> WriteAll(Buffers buffers) {
+    boost::system::error_code ec;
+    const std::size_t total = asio::buffer_size(buffers);
+    std::size_t sent = stream_.socket().write_some(buffers, ec);  // the socket is non-blocking
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      sent = 0;
+    }
+    if (ec) co_return false;
+    if (sent == total) co_return true;
+    beast::buffers_suffix<Buffers> rest(buffers);
+    rest.consume(sent);
+    stream_.expires_after(write_timeout_);
+    auto [write_error, n] = co_await asio::async_write(stream_, rest, kUseTuple);
+    co_return !write_error;
+  }
+
+  static std::size_t FormatChunkSize(std::size_t size, char* out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char digits[sizeof(std::size_t) * 2];
+    std::size_t n = 0;
+    do {
+      digits[n++] = kHex[size & 0xf];
+      size >>= 4;
+    } while (size != 0);
+    for (std::size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
+    out[n] = '\r';
+    out[n + 1] = '\n';
+    return n + 2;
+  }
+
+  static constexpr char kCrlf[] = "\r\n";
+
   void WatchForClose() {
     watching_ = true;
     auto gone = gone_;
@@ -240,6 +278,9 @@ class BeastHttpServer final : public HttpServer {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
+      // Streamed chunks are written straight to the socket first (ChunkedStream::WriteAll);
+      // asynchronous operations are not affected by this.
+      socket.non_blocking(true, ignored);
       asio::co_spawn(executor_, Serve(beast::tcp_stream(std::move(socket)), alive), asio::detached);
     }
   }

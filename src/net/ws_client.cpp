@@ -51,13 +51,14 @@ class BeastWsConnection final : public WsConnection,
     co_return ec;
   }
 
-  bool Send(std::string_view bytes) override {
+  bool Send(std::string_view bytes, Urgency urgency) override {
     if (!open_) return false;
     if (outbox_.size() + bytes.size() > options_.max_outbox_bytes) {
       Close();
       return false;
     }
     outbox_.append(bytes);
+    urgent_ |= urgency == Urgency::kNow;
     wake_.cancel();
     return true;
   }
@@ -97,8 +98,9 @@ class BeastWsConnection final : public WsConnection,
       }
       // Lingma's pushes often arrive several to a read; let the reader handle the ones it already
       // has, so that their replies leave in one message instead of one write each. Only work
-      // already queued runs in between: nothing waits for the network here.
-      for (int round = 0; round < kMaxCoalescingRounds && self->open_; ++round) {
+      // already queued runs in between: nothing waits for the network here. A request does not
+      // wait: a turn's first token waits for its chat/ask.
+      for (int round = 0; round < kMaxCoalescingRounds && self->open_ && !self->urgent_; ++round) {
         const std::size_t before = self->outbox_.size();
         co_await asio::post(self->ws_.get_executor(), asio::use_awaitable);
         if (self->outbox_.size() == before) break;
@@ -106,6 +108,7 @@ class BeastWsConnection final : public WsConnection,
       if (!self->open_) break;
       sending.clear();
       sending.swap(self->outbox_);
+      self->urgent_ = false;
       auto [ec, n] = co_await self->ws_.async_write(asio::buffer(sending), kUseTuple);
       if (ec) {
         self->Close();
@@ -124,6 +127,7 @@ class BeastWsConnection final : public WsConnection,
   Options options_;
   beast::flat_buffer read_buffer_;
   std::string outbox_;
+  bool urgent_ = false;  // the outbox holds a request (Urgency::kNow)
   bool open_ = false;    // handshake done and not closed: Send accepts bytes
   bool closed_ = false;  // the socket was shut down (once)
 };

@@ -30,10 +30,14 @@ class WsConnection {
 
   virtual ~WsConnection() = default;
 
+  // kNow: a request, someone waits for its answer; it leaves with the writer's next write.
+  // kBatch: a reply to a push; it may wait a little for more to leave with it (see WriteLoop).
+  enum class Urgency { kNow, kBatch };
+
   // Queues bytes to be sent. Everything queued before the writer runs is sent as one WebSocket
   // text message (LSP frames may share a message). False if closed or the outbox is over its
   // limit (the peer stopped reading); the connection is then closed.
-  virtual bool Send(std::string_view bytes) = 0;
+  virtual bool Send(std::string_view bytes, Urgency urgency = Urgency::kNow) = 0;
 
   // Reads one WebSocket message into `message` (replacing its content).
   virtual boost::asio::awaitable<boost::system::error_code> Read(std::string& message) = 0;
