@@ -4,6 +4,8 @@
 // Invariants:
 // - nothing throws or crashes on any input;
 // - ClassifyInbound agrees with rpc::Parse, and its action matches the message kind;
+// - the chat-push fast path (ScanChatPush), when it answers, answers exactly as the general path
+//   (ClassifyInboundFromTree): same action, kind, id, method, reply and push;
 // - every reply is valid JSON: a JSON-RPC 2.0 response echoing the message id, which our own
 //   rpc::Parse reads back as a response;
 // - the builders (Request, Notification, Result, ErrorReply) produce JSON that rpc::Parse reads
@@ -14,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -22,6 +25,7 @@
 #include "fuzz/fuzz_common.hpp"
 #include "lingma/chat_shapes.hpp"
 #include "lingma/jsonrpc.hpp"
+#include "lingma/push_scanner.hpp"
 #include "lingma/rpc_table.hpp"
 
 namespace {
@@ -202,6 +206,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Inbound in = lingma::ClassifyInbound(body);
   const rpc::Message& m = in.message;
   FUZZ_CHECK(rpc::Parse(body).kind == m.kind);
+  if (const std::optional<Inbound> fast = lingma::ScanChatPush(body, {})) {
+    const Inbound tree = lingma::ClassifyInboundFromTree(body);
+    FUZZ_CHECK(fast->action == tree.action && fast->message.kind == tree.message.kind);
+    FUZZ_CHECK(SameValue(fast->message.id, tree.message.id));
+    FUZZ_CHECK(fast->message.method == tree.message.method);
+    FUZZ_CHECK(fast->reply == tree.reply && fast->push == tree.push);
+  }
   FUZZ_CHECK(IsValidId(m.id));
 
   switch (in.action) {

@@ -185,24 +185,53 @@ ChatAskAck ParseChatAskResult(const json::value& result) {
   return ack;
 }
 
+namespace {
+
+constexpr std::string_view kPushFieldNames[kPushFieldCount] = {
+    "requestId", "text",       "overwrite",  "isFiltered", "sessionId",
+    "reason",    "statusCode", "fullAnswer", "step",       "status",
+};
+
+const json::value* Get(const PushFields& fields, PushField field) {
+  return fields[static_cast<std::size_t>(field)];
+}
+
+}  // namespace
+
+std::optional<PushField> PushFieldNamed(std::string_view key) {
+  for (std::size_t i = 0; i < kPushFieldCount; ++i) {
+    if (kPushFieldNames[i] == key) return static_cast<PushField>(i);
+  }
+  return std::nullopt;
+}
+
 std::optional<RoutedPush> ParseChatPush(std::string_view method, const json::value& params) {
   const json::object* obj = params.if_object();
   if (obj == nullptr) return std::nullopt;
+  PushFields fields{};
+  for (std::size_t i = 0; i < kPushFieldCount; ++i) fields[i] = Field(obj, kPushFieldNames[i]);
+  return ParseChatPush(method, fields);
+}
+
+std::optional<RoutedPush> ParseChatPush(std::string_view method, const PushFields& fields) {
   RoutedPush routed;
-  routed.request_id = AsIdString(Field(obj, "requestId"));
+  routed.request_id = AsIdString(Get(fields, PushField::kRequestId));
   if (routed.request_id.empty()) return std::nullopt;
 
   if (method == kChatAnswerMethod) {
-    routed.push = AnswerPush{AsString(Field(obj, "text")), AsBool(Field(obj, "overwrite")),
-                             AsBool(Field(obj, "isFiltered"))};
+    routed.push = AnswerPush{AsString(Get(fields, PushField::kText)),
+                             AsBool(Get(fields, PushField::kOverwrite)),
+                             AsBool(Get(fields, PushField::kIsFiltered))};
   } else if (method == kChatThinkMethod) {
-    routed.push = ThinkPush{AsString(Field(obj, "text"))};
+    routed.push = ThinkPush{AsString(Get(fields, PushField::kText))};
   } else if (method == kChatFinishMethod) {
-    routed.push =
-        FinishPush{AsIdString(Field(obj, "sessionId")), AsString(Field(obj, "reason")),
-                   AsSmallInt(Field(obj, "statusCode")), AsString(Field(obj, "fullAnswer"))};
+    routed.push = FinishPush{AsIdString(Get(fields, PushField::kSessionId)),
+                             AsString(Get(fields, PushField::kReason)),
+                             AsSmallInt(Get(fields, PushField::kStatusCode)),
+                             AsString(Get(fields, PushField::kFullAnswer))};
   } else if (method == kChatStepMethod) {
-    routed.push = StepPush{AsString(Field(obj, "step")), AsString(Field(obj, "status"))};
+    routed.push = StepPush{AsString(Get(fields, PushField::kStep)),
+                           AsString(Get(fields, PushField::kStatus))};
   } else {
     return std::nullopt;
   }

@@ -2,6 +2,7 @@
 // chat/finish status mapping, auth/status and config/queryModels digests, request/session ids.
 #pragma once
 
+#include <array>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -47,24 +48,29 @@ struct AnswerPush {
   std::string text;        // incremental delta; may be empty
   bool overwrite = false;  // replace everything received so far with `text`
   bool filtered = false;   // isFiltered: content-safety filtering happened
+  bool operator==(const AnswerPush&) const = default;
 };
 struct ThinkPush {
   std::string text;
+  bool operator==(const ThinkPush&) const = default;
 };
 struct FinishPush {
   std::string session_id;  // the session Lingma really used (it may allocate one)
   std::string reason;
   int status_code = 0;  // 0 when absent or unreadable (an error, like Lingma's own 0)
   std::string full_answer;
+  bool operator==(const FinishPush&) const = default;
 };
 struct StepPush {
   std::string step;
   std::string status;
+  bool operator==(const StepPush&) const = default;
 };
 using ChatPush = std::variant<AnswerPush, ThinkPush, FinishPush, StepPush>;
 struct RoutedPush {
   std::string request_id;
   ChatPush push;
+  bool operator==(const RoutedPush&) const = default;
 };
 
 // chat/answer, chat/think, chat/finish, chat/process_step_callback → routed by params.requestId.
@@ -72,6 +78,25 @@ struct RoutedPush {
 // Tolerant of missing fields and wrong types (statusCode as a string of digits, booleans as
 // "true"/1, a numeric requestId).
 std::optional<RoutedPush> ParseChatPush(std::string_view method, const boost::json::value& params);
+
+// The params members ParseChatPush reads, and the same reading from those members alone
+// (nullptr: absent). ScanChatPush collects them without building an object.
+enum class PushField {
+  kRequestId,
+  kText,
+  kOverwrite,
+  kIsFiltered,
+  kSessionId,
+  kReason,
+  kStatusCode,
+  kFullAnswer,
+  kStep,
+  kStatus,
+};
+inline constexpr std::size_t kPushFieldCount = 10;
+std::optional<PushField> PushFieldNamed(std::string_view key);
+using PushFields = std::array<const boost::json::value*, kPushFieldCount>;
+std::optional<RoutedPush> ParseChatPush(std::string_view method, const PushFields& fields);
 
 // Result of a finished turn (DESIGN.md §4, protocol §7).
 struct TurnOutcome {

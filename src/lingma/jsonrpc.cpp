@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/serializer.hpp>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -54,6 +55,24 @@ std::optional<Error> ReadError(const json::value& v) {
 // The builders write the envelope themselves and serialize only the parts, so a large params
 // object (a chat/ask with a whole conversation) is never copied into a temporary object first.
 void AppendValue(std::string& out, const json::value& value) {
+  // Ids and null results, in every reply to a push: no serializer for those.
+  char digits[24];
+  switch (value.kind()) {
+    case json::kind::null:
+      out += "null";
+      return;
+    case json::kind::bool_:
+      out += value.get_bool() ? "true" : "false";
+      return;
+    case json::kind::int64:
+      out.append(digits, std::to_chars(digits, digits + sizeof digits, value.get_int64()).ptr);
+      return;
+    case json::kind::uint64:
+      out.append(digits, std::to_chars(digits, digits + sizeof digits, value.get_uint64()).ptr);
+      return;
+    default:
+      break;
+  }
   json::serializer serializer;
   serializer.reset(&value);
   char buffer[4096];

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "lingma/push_scanner.hpp"
+
 namespace lingma {
 
 std::int64_t RpcTable::Add(std::string method, Clock::time_point deadline) {
@@ -51,6 +53,11 @@ std::optional<RpcTable::Clock::time_point> RpcTable::NextDeadline() const {
 }
 
 Inbound ClassifyInbound(std::string_view body, boost::json::storage_ptr storage) {
+  if (std::optional<Inbound> push = ScanChatPush(body, storage)) return std::move(*push);
+  return ClassifyInboundFromTree(body, std::move(storage));
+}
+
+Inbound ClassifyInboundFromTree(std::string_view body, boost::json::storage_ptr storage) {
   Inbound in{.message = rpc::Parse(body, std::move(storage))};
   rpc::Message& m = in.message;
   switch (m.kind) {

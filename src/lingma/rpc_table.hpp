@@ -65,7 +65,13 @@ struct Inbound {
 
 // Classifies one frame body. Method first: a server request with id 1 is a request even while our
 // own request 1 is pending. A chat push that arrives as a request yields kChatPush and a reply.
-// The message's JSON values are allocated from `storage` (see rpc::Parse).
+// The message's JSON values are allocated from `storage` (see rpc::Parse). Chat pushes, most of
+// the traffic, are read by ScanChatPush without building a JSON tree (their message.params is
+// then null); everything else as by ClassifyInboundFromTree.
 Inbound ClassifyInbound(std::string_view body, boost::json::storage_ptr storage = {});
+
+// The general path alone: rpc::Parse, then the action. Same action, id, method, reply and push
+// as ClassifyInbound for every body (the fuzz target checks this).
+Inbound ClassifyInboundFromTree(std::string_view body, boost::json::storage_ptr storage = {});
 
 }  // namespace lingma

@@ -108,6 +108,25 @@ void AppendReasoningChunk(std::string& out, const ResponseMeta& meta, std::strin
   AppendTextChunk(out, meta, "reasoning_content", text);
 }
 
+DeltaChunkWriter::DeltaChunkWriter(const ResponseMeta& meta) {
+  BeginChunk(prefix_, meta);
+  prefix_.push_back('{');
+  suffix_.push_back('}');
+  EndChunk(suffix_, meta, {});
+}
+
+void DeltaChunkWriter::AppendContent(std::string& out, std::string_view text) const {
+  out.append(prefix_).append(R"("content":)");
+  AppendJsonString(out, text);
+  out.append(suffix_);
+}
+
+void DeltaChunkWriter::AppendReasoning(std::string& out, std::string_view text) const {
+  out.append(prefix_).append(R"("reasoning_content":)");
+  AppendJsonString(out, text);
+  out.append(suffix_);
+}
+
 void AppendFinishChunk(std::string& out, const ResponseMeta& meta, std::string_view finish_reason) {
   BeginChunk(out, meta);
   out.append("{}");

@@ -41,6 +41,21 @@ void AppendRoleChunk(std::string& out, const ResponseMeta& meta);
 void AppendContentChunk(std::string& out, const ResponseMeta& meta, std::string_view text);
 // delta {reasoning_content}: the field DeepSeek, Qwen and llama.cpp use, which clients already read
 void AppendReasoningChunk(std::string& out, const ResponseMeta& meta, std::string_view text);
+
+// The delta chunks of one stream, byte for byte those of AppendContentChunk and
+// AppendReasoningChunk: what is the same in all of them (id, created, model, …) is rendered once,
+// so a delta costs only its own text.
+class DeltaChunkWriter {
+ public:
+  explicit DeltaChunkWriter(const ResponseMeta& meta);
+  void AppendContent(std::string& out, std::string_view text) const;
+  void AppendReasoning(std::string& out, std::string_view text) const;
+
+ private:
+  std::string prefix_;  // `data: {"id":…,"choices":[{"index":0,"delta":{`
+  std::string suffix_;  // `},"logprobs":null,"finish_reason":null}]…}` and the blank line
+};
+
 // delta {} and finish_reason ("" is written as "stop")
 void AppendFinishChunk(std::string& out, const ResponseMeta& meta, std::string_view finish_reason);
 // choices [] and the whole usage; sent once, after the finish chunk (clients sum every usage)

@@ -169,6 +169,30 @@ TEST(OpenAiChatResponse, ContentChunkExactTextWithUsageNull) {
   OneChunk(out);
 }
 
+TEST(OpenAiChatResponse, DeltaChunkWriterWritesTheSameBytes) {
+  for (const bool usage_field : {false, true}) {
+    for (const char* fingerprint : {"", "fp_\"x"}) {
+      ResponseMeta meta = Meta();
+      meta.usage_field = usage_field;
+      meta.system_fingerprint = fingerprint;
+      meta.model = "mo\"del 你好";
+      const DeltaChunkWriter writer(meta);
+      for (const char* text : {"", "Hello", "a\"b\\c\n\u0001", "你好 😀", "\xff\xfe"}) {
+        std::string expected;
+        std::string actual = "kept|";
+        AppendContentChunk(expected, meta, text);
+        writer.AppendContent(actual, text);
+        EXPECT_EQ(actual, "kept|" + expected);
+        expected.clear();
+        actual.clear();
+        AppendReasoningChunk(expected, meta, text);
+        writer.AppendReasoning(actual, text);
+        EXPECT_EQ(actual, expected);
+      }
+    }
+  }
+}
+
 TEST(OpenAiChatResponse, ContentChunkGolden) {
   std::string out;
   AppendContentChunk(out, Meta(), "Hello");

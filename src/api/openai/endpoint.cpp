@@ -92,7 +92,11 @@ class SseSink final : public relay::AnswerSink {
  public:
   SseSink(net::ResponseStream& stream, ResponseMeta meta, bool include_usage,
           const Headers& headers)
-      : stream_(stream), meta_(std::move(meta)), include_usage_(include_usage), headers_(headers) {}
+      : stream_(stream),
+        meta_(std::move(meta)),
+        deltas_(meta_),
+        include_usage_(include_usage),
+        headers_(headers) {}
 
   // Called once per attempt; the last one before the headers go out is what the client sees.
   void OnStart(const relay::TurnStart& start) override { session_ = start.session; }
@@ -112,9 +116,9 @@ class SseSink final : public relay::AnswerSink {
     const bool begun = co_await EnsureBegun();
     if (!begun) co_return false;
     if (auto* d = std::get_if<chat::ContentDelta>(&event)) {
-      AppendContentChunk(buffer_, meta_, d->text);
+      deltas_.AppendContent(buffer_, d->text);
     } else if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) {
-      AppendReasoningChunk(buffer_, meta_, r->text);
+      deltas_.AppendReasoning(buffer_, r->text);
     } else if (auto* f = std::get_if<chat::Finish>(&event)) {
       AppendFinishChunk(buffer_, meta_, f->finish_reason);
       if (include_usage_) {
@@ -169,6 +173,7 @@ class SseSink final : public relay::AnswerSink {
 
   net::ResponseStream& stream_;
   ResponseMeta meta_;
+  DeltaChunkWriter deltas_;
   bool include_usage_;
   Headers headers_;
   chat::SessionOutcome session_ = chat::SessionOutcome::kOff;
