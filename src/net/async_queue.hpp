@@ -4,10 +4,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <optional>
 
 namespace net {
@@ -15,22 +17,27 @@ namespace net {
 template <class T>
 class AsyncQueue {
  public:
+  using Clock = std::chrono::steady_clock;
+
   AsyncQueue(boost::asio::any_io_executor executor, std::size_t capacity)
-      : timer_(executor), capacity_(capacity) {}
+      : timers_(std::make_shared<Timers>(executor)), capacity_(capacity) {}
+
+  AsyncQueue(const AsyncQueue&) = delete;
+  AsyncQueue& operator=(const AsyncQueue&) = delete;
 
   // False when the queue is full or closed; the item is then dropped (the caller decides what a
   // full queue means: a slow consumer is cut off rather than buffered without bound).
   bool Push(T item) {
     if (closed_ || items_.size() >= capacity_) return false;
     items_.push_back(std::move(item));
-    timer_.cancel();
+    timers_->wake.cancel();
     return true;
   }
 
   // No more items will come; a waiting consumer wakes up and drains what is left.
   void Close() {
     closed_ = true;
-    timer_.cancel();
+    timers_->wake.cancel();
   }
 
   bool closed() const { return closed_; }
@@ -39,13 +46,19 @@ class AsyncQueue {
   enum class PopStatus { kItem, kTimeout, kClosed };
 
   // Waits until an item is available, the queue is closed and empty, or `timeout` passes.
-  boost::asio::awaitable<PopStatus> Pop(T& out, std::chrono::steady_clock::duration timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+  //
+  // Items usually come much faster than the timeout, so a wait must not cost a timer deadline
+  // each: the consumer sleeps on a wake timer that never expires (Push cancels it), and one
+  // deadline timer stays armed across waits. It is re-armed only for an earlier deadline, or
+  // once it has fired (it then wakes the consumer, who checks its own deadline).
+  boost::asio::awaitable<PopStatus> Pop(T& out, Clock::duration timeout) {
+    const auto deadline = Clock::now() + timeout;
     while (items_.empty()) {
       if (closed_) co_return PopStatus::kClosed;
-      if (std::chrono::steady_clock::now() >= deadline) co_return PopStatus::kTimeout;
-      timer_.expires_at(deadline);
-      co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (Clock::now() >= deadline) co_return PopStatus::kTimeout;
+      ArmDeadline(deadline);
+      timers_->wake.expires_at(Clock::time_point::max());
+      co_await timers_->wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
     out = std::move(items_.front());
     items_.pop_front();
@@ -53,7 +66,30 @@ class AsyncQueue {
   }
 
  private:
-  boost::asio::steady_timer timer_;
+  // Shared with the deadline timer's handler, which may run after the queue is gone.
+  struct Timers {
+    explicit Timers(const boost::asio::any_io_executor& executor)
+        : wake(executor), deadline(executor) {}
+    boost::asio::steady_timer wake;      // the consumer waits on it; cancelled to wake it
+    boost::asio::steady_timer deadline;  // wakes the consumer when its deadline may have passed
+    std::optional<Clock::time_point> armed_for;  // the deadline timer's expiry while it waits
+  };
+
+  void ArmDeadline(Clock::time_point deadline) {
+    Timers& t = *timers_;
+    if (t.armed_for && *t.armed_for <= deadline) return;  // it fires early enough already
+    t.armed_for = deadline;
+    t.deadline.expires_at(deadline);  // cancels an earlier wait, whose handler then does nothing
+    t.deadline.async_wait([weak = std::weak_ptr<Timers>(timers_)](boost::system::error_code ec) {
+      if (ec == boost::asio::error::operation_aborted) return;
+      const std::shared_ptr<Timers> timers = weak.lock();
+      if (!timers) return;
+      timers->armed_for.reset();
+      timers->wake.cancel();
+    });
+  }
+
+  std::shared_ptr<Timers> timers_;
   std::deque<T> items_;
   std::size_t capacity_;
   bool closed_ = false;

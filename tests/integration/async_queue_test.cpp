@@ -1,0 +1,170 @@
+// Tests for net::AsyncQueue on a real io_context: items, close, timeouts, and that a deadline
+// armed by an earlier wait never makes a later wait time out early or late.
+#include "net/async_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Queue = net::AsyncQueue<int>;
+using Clock = std::chrono::steady_clock;
+
+asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+TEST(AsyncQueue, ItemsArriveInOrderAndCloseDrainsFirst) {
+  asio::io_context io;
+  Queue queue(io.get_executor(), 10);
+  std::vector<int> got;
+  Queue::PopStatus last = Queue::PopStatus::kItem;
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        while (true) {
+          int item = 0;
+          const auto status = co_await queue.Pop(item, 5s);
+          if (status != Queue::PopStatus::kItem) {
+            last = status;
+            done = true;
+            co_return;
+          }
+          got.push_back(item);
+        }
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(queue.Push(1));
+        co_await Sleep(5ms);
+        EXPECT_TRUE(queue.Push(2));
+        EXPECT_TRUE(queue.Push(3));
+        queue.Close();
+        EXPECT_FALSE(queue.Push(4));  // closed
+      },
+      asio::detached);
+  ASSERT_TRUE(itest::RunUntil(
+      io, [&] { return done; }, 5s));
+  EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(last, Queue::PopStatus::kClosed);
+}
+
+TEST(AsyncQueue, AFullQueueRefuses) {
+  asio::io_context io;
+  Queue queue(io.get_executor(), 2);
+  EXPECT_TRUE(queue.Push(1));
+  EXPECT_TRUE(queue.Push(2));
+  EXPECT_FALSE(queue.Push(3));
+  EXPECT_EQ(queue.size(), 2u);
+}
+
+TEST(AsyncQueue, TimesOutAfterItsOwnTimeoutEvenWithAnEarlierLongerWait) {
+  asio::io_context io;
+  Queue queue(io.get_executor(), 10);
+  Queue::PopStatus first = Queue::PopStatus::kTimeout;
+  Queue::PopStatus second = Queue::PopStatus::kItem;
+  Clock::duration waited{};
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        int item = 0;
+        first = co_await queue.Pop(item, 10s);  // arms a deadline 10 s away; an item ends it
+        const auto start = Clock::now();
+        second = co_await queue.Pop(item, 100ms);  // must not wait for the 10 s deadline
+        waited = Clock::now() - start;
+        done = true;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await Sleep(10ms);
+        queue.Push(7);
+      },
+      asio::detached);
+  ASSERT_TRUE(itest::RunUntil(
+      io, [&] { return done; }, 5s));
+  EXPECT_EQ(first, Queue::PopStatus::kItem);
+  EXPECT_EQ(second, Queue::PopStatus::kTimeout);
+  EXPECT_GE(waited, 100ms);
+  EXPECT_LT(waited, 3s);
+}
+
+TEST(AsyncQueue, ALaterDeadlineIsHonouredAfterAnEarlierOneFires) {
+  // The first wait arms a short deadline that is still pending when the second wait, with a
+  // longer timeout, begins: the early firing must not end the second wait.
+  asio::io_context io;
+  Queue queue(io.get_executor(), 10);
+  Queue::PopStatus second = Queue::PopStatus::kTimeout;
+  int item = 0;
+  Clock::duration waited{};
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await queue.Pop(item, 50ms);  // an item comes at 10 ms; the 50 ms deadline stays armed
+        const auto start = Clock::now();
+        second = co_await queue.Pop(item, 300ms);  // the item comes at 200 ms
+        waited = Clock::now() - start;
+        done = true;
+      },
+      asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await Sleep(10ms);
+        queue.Push(1);
+        co_await Sleep(190ms);
+        queue.Push(2);
+      },
+      asio::detached);
+  ASSERT_TRUE(itest::RunUntil(
+      io, [&] { return done; }, 5s));
+  EXPECT_EQ(second, Queue::PopStatus::kItem);
+  EXPECT_EQ(item, 2);
+  EXPECT_GE(waited, 150ms);
+}
+
+TEST(AsyncQueue, DestroyedWithItsDeadlineArmed) {
+  // The deadline timer's handler may run after the queue is gone; it must do nothing.
+  asio::io_context io;
+  auto queue = std::make_unique<Queue>(io.get_executor(), 10);
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        queue->Push(1);
+        int item = 0;
+        co_await queue->Pop(item, 20ms);
+        queue->Push(2);
+        co_await queue->Pop(item, 20ms);  // returns at once; the deadline stays armed
+        queue.reset();
+        co_await Sleep(50ms);  // the deadline would have fired by now
+        done = true;
+      },
+      asio::detached);
+  ASSERT_TRUE(itest::RunUntil(
+      io, [&] { return done; }, 5s));
+  io.run_for(50ms);  // whatever the gone queue left behind runs now
+  EXPECT_EQ(queue, nullptr);
+}
+
+}  // namespace
