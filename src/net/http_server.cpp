@@ -105,7 +105,7 @@ class ChunkedStream final : public ResponseStream {
     const std::size_t size_length = FormatChunkSize(data.size(), size_line);
     const bool ok = co_await WriteAll({asio::buffer(head_), asio::buffer(size_line, size_length),
                                        asio::buffer(data), asio::buffer(kCrlf, 2)});
-    head_.clear();
+    if (!head_.empty()) std::string().swap(head_);  // sent once: not kept for a long stream
     if (!ok) failed_ = true;
     co_return ok;
   }

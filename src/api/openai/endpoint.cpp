@@ -139,6 +139,9 @@ class SseSink final : public relay::AnswerSink {
     if (buffer_.empty()) co_return !stream_.client_gone();
     const bool ok = co_await stream_.Write(buffer_);
     buffer_.clear();
+    // The first write (role chunk and first delta) and a large batch leave more room than a
+    // delta needs; an open stream should not keep it.
+    if (buffer_.capacity() > kKeptBufferBytes) buffer_.shrink_to_fit();
     co_return ok;
   }
 
@@ -180,6 +183,8 @@ class SseSink final : public relay::AnswerSink {
   // Rendered chunks not yet written. Deltas that arrive together go out in one write; beyond
   // kFlushBytes a batch is written without waiting for the relay's flush.
   static constexpr std::size_t kFlushBytes = 16 * 1024;
+  // Room for a few ordinary deltas; beyond it an emptied buffer is given back (see Flush).
+  static constexpr std::size_t kKeptBufferBytes = 512;
   std::string buffer_;
 };
 
