@@ -137,9 +137,6 @@ class ChunkedStream final : public ResponseStream {
     std::function<void()> on_close;
   };
 
-  // Watches the socket while the handler runs: a client that closes its side is noticed at once,
-  // so the upstream turn can be stopped. Readable with data means a pipelined request, not a
-  // close: the watch then ends (pipelining clients wait for the response anyway).
   using Buffers = std::array<asio::const_buffer, 4>;
 
   // Writes `buffers` whole. Almost always the socket takes everything at once: that is tried
@@ -178,6 +175,9 @@ class ChunkedStream final : public ResponseStream {
 
   static constexpr char kCrlf[] = "\r\n";
 
+  // Watches the socket while the handler runs: a client that closes its side is noticed at once,
+  // so the upstream turn can be stopped. Readable with data means a pipelined request, not a
+  // close: the watch then ends (pipelining clients wait for the response anyway).
   void WatchForClose() {
     watching_ = true;
     auto gone = gone_;
