@@ -99,7 +99,7 @@ class PushHandler {
     const std::string_view text = Whole(s);
     bool ok = true;
     if (depth_ == 2) {
-      ok = AddParam(json::value(json::string(text, storage_)));
+      if (field_) ok = AddParam(json::value(json::string(text, storage_)));  // unread: not kept
     } else if (slot_ == Slot::kMethod) {
       method_.assign(text);
       ok = !method_.empty();
