@@ -184,9 +184,9 @@ void InstanceCore::HandleMessage(std::string_view body) {
   json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
   Inbound inbound = ClassifyInbound(body, &arena);
   if (inbound.reply && connection) {
-    std::string frame;
-    AppendFrame(frame, *inbound.reply);
-    connection->Send(frame, net::WsConnection::Urgency::kBatch);
+    reply_frame.clear();
+    AppendFrame(reply_frame, *inbound.reply);
+    connection->Send(reply_frame, net::WsConnection::Urgency::kBatch);
   }
   switch (inbound.action) {
     case Inbound::Action::kResponse: {
