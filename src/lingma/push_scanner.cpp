@@ -48,7 +48,6 @@ class PushHandler {
         if (slot_ == Slot::kOther) return Enter();
         if (slot_ != Slot::kParams) return Bail(ec);  // an object as id or method
         depth_ = 2;
-        seen_params_ = true;
         return true;
       default:
         return (NoteContainerParam() && Enter()) || Bail(ec);
@@ -135,6 +134,7 @@ class PushHandler {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 
   bool has_id() const { return seen_id_; }
+  // Params that are not an object stop the parser, so a params key met means an object read.
   bool has_params() const { return seen_params_; }
   const std::string& method() const { return method_; }
   json::value& id() { return id_; }
@@ -167,7 +167,7 @@ class PushHandler {
       seen = &seen_method_;
     } else if (key == "params") {
       slot = Slot::kParams;
-      seen = &seen_params_key_;
+      seen = &seen_params_;
     }
     if (seen != nullptr) {
       if (*seen) return false;  // a duplicate: which one counts is the general path's business
@@ -224,7 +224,6 @@ class PushHandler {
   Slot slot_ = Slot::kOther;
   bool seen_id_ = false;
   bool seen_method_ = false;
-  bool seen_params_key_ = false;
   bool seen_params_ = false;
   std::string part_;                // a key or string that arrives in pieces
   std::optional<PushField> field_;  // the current params member, if ParseChatPush reads it

@@ -103,20 +103,14 @@ class ChunkedStream final : public ResponseStream {
     // A chunk: its size in hex, CRLF, the data, CRLF.
     char size_line[sizeof(std::size_t) * 2 + 2];
     const std::size_t size_length = FormatChunkSize(data.size(), size_line);
-    const bool ok = co_await WriteAll({asio::buffer(head_), asio::buffer(size_line, size_length),
-                                       asio::buffer(data), asio::buffer(kCrlf, 2)});
-    if (!head_.empty()) std::string().swap(head_);  // sent once: not kept for a long stream
-    if (!ok) failed_ = true;
+    const bool ok = co_await WriteAfterHead(
+        {asio::buffer(size_line, size_length), asio::buffer(data), asio::buffer(kCrlf, 2)});
     co_return ok;
   }
 
   asio::awaitable<void> End() override {
     if (failed_ || gone_->gone) co_return;
-    static constexpr char kLastChunk[] = "0\r\n\r\n";
-    const bool ok = co_await WriteAll({asio::buffer(head_), asio::buffer(kLastChunk, 5),
-                                       asio::const_buffer(), asio::const_buffer()});
-    head_.clear();
-    if (!ok) failed_ = true;
+    const bool ok = co_await WriteAfterHead({asio::buffer(kLastChunk, 5), {}, {}});
     ended_ = ok;
   }
 
@@ -137,12 +131,14 @@ class ChunkedStream final : public ResponseStream {
     std::function<void()> on_close;
   };
 
-  using Buffers = std::array<asio::const_buffer, 4>;
-
-  // Writes `buffers` whole. Almost always the socket takes everything at once: that is tried
-  // first, without the reactor, a timer or a suspension. Only what is left then waits for the
-  // socket, bounded by the write timeout (a client that reads nothing is cut off).
-  asio::awaitable<bool> WriteAll(Buffers buffers) {
+  // Writes what is left of the head (status line and headers, sent once and then given back: a
+  // stream may stay open for minutes), then `parts`, whole. Almost always the socket takes
+  // everything at once: that is tried first, without the reactor, a timer or a suspension. Only
+  // what is left then waits for the socket, bounded by the write timeout (a client that reads
+  // nothing is cut off). A failure is remembered in failed_.
+  asio::awaitable<bool> WriteAfterHead(std::array<asio::const_buffer, 3> parts) {
+    using Buffers = std::array<asio::const_buffer, 4>;
+    const Buffers buffers{asio::buffer(head_), parts[0], parts[1], parts[2]};
     boost::system::error_code ec;
     const std::size_t total = asio::buffer_size(buffers);
     std::size_t sent = stream_.socket().write_some(buffers, ec);  // the socket is non-blocking
@@ -150,15 +146,19 @@ class ChunkedStream final : public ResponseStream {
       ec = {};
       sent = 0;
     }
-    if (ec) co_return false;
-    if (sent == total) co_return true;
-    beast::buffers_suffix<Buffers> rest(buffers);
-    rest.consume(sent);
-    stream_.expires_after(write_timeout_);
-    auto [write_error, n] = co_await asio::async_write(stream_, rest, kUseTuple);
-    co_return !write_error;
+    if (!ec && sent < total) {
+      beast::buffers_suffix<Buffers> rest(buffers);
+      rest.consume(sent);
+      stream_.expires_after(write_timeout_);
+      auto [write_error, n] = co_await asio::async_write(stream_, rest, kUseTuple);
+      ec = write_error;
+    }
+    if (!head_.empty()) std::string().swap(head_);
+    if (ec) failed_ = true;
+    co_return !ec;
   }
 
+  // Beast's make_chunk allocates its size line for every chunk; this writes it on the stack.
   static std::size_t FormatChunkSize(std::size_t size, char* out) {
     static constexpr char kHex[] = "0123456789abcdef";
     char digits[sizeof(std::size_t) * 2];
@@ -174,6 +174,7 @@ class ChunkedStream final : public ResponseStream {
   }
 
   static constexpr char kCrlf[] = "\r\n";
+  static constexpr char kLastChunk[] = "0\r\n\r\n";
 
   // Watches the socket while the handler runs: a client that closes its side is noticed at once,
   // so the upstream turn can be stopped. Readable with data means a pipelined request, not a
@@ -278,7 +279,7 @@ class BeastHttpServer final : public HttpServer {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      // Streamed chunks are written straight to the socket first (ChunkedStream::WriteAll);
+      // Streamed chunks are written straight to the socket first (ChunkedStream::WriteAfterHead);
       // asynchronous operations are not affected by this.
       socket.non_blocking(true, ignored);
       asio::co_spawn(executor_, Serve(beast::tcp_stream(std::move(socket)), alive), asio::detached);

@@ -15,8 +15,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "lingma/instance.hpp"
 #include "obs/log.hpp"
@@ -199,6 +201,38 @@ class SimInstanceTest : public ::testing::Test {
       Turn collected = co_await Collect(**started, idle);
       co_return collected;
     }());
+  }
+
+  // Starts one turn per question at once and collects them all (a turn that cannot start carries
+  // its error); nullopt if they are not all done within `limit`.
+  std::optional<std::vector<Turn>> ChatConcurrently(const std::vector<std::string>& questions,
+                                                    std::chrono::milliseconds limit = 20s) {
+    struct Shared {
+      std::vector<Turn> results;
+      std::size_t done = 0;
+    };
+    // Shared, not on this frame: turns still running after a timeout must not outlive it.
+    auto shared = std::make_shared<Shared>();
+    shared->results.resize(questions.size());
+    for (std::size_t i = 0; i < questions.size(); ++i) {
+      boost::asio::co_spawn(
+          io_,
+          [this, shared, i, ask = Ask(questions[i])]() -> boost::asio::awaitable<void> {
+            auto started = co_await instance_->StartChat(ask);
+            if (started) {
+              shared->results[i] = co_await Collect(**started);
+            } else {
+              shared->results[i].error = started.error();
+            }
+            ++shared->done;
+          },
+          boost::asio::detached);
+    }
+    if (!RunUntil(
+            io_, [&] { return shared->done == questions.size(); }, limit)) {
+      return std::nullopt;
+    }
+    return std::move(shared->results);
   }
 
   void Control(const std::string& json) { WriteFile(control_, json); }

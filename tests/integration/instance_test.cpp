@@ -55,24 +55,11 @@ TEST_F(SimInstanceTest, ManyConcurrentTurnsOnOneConnectionStayApart) {
   ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
   Control(R"({"deltas": 6, "delta_delay_ms": 5})");
   constexpr int kTurns = 40;
-  std::vector<Turn> results(kTurns);
-  int done = 0;
-  for (int i = 0; i < kTurns; ++i) {
-    boost::asio::co_spawn(
-        io_,
-        [&, i]() -> boost::asio::awaitable<void> {
-          auto started = co_await instance_->StartChat(Ask("question number " + std::to_string(i)));
-          if (started) {
-            results[i] = co_await Collect(**started);
-          } else {
-            results[i].error = started.error();
-          }
-          ++done;
-        },
-        boost::asio::detached);
-  }
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return done == kTurns; }, 20s));
+  std::vector<std::string> questions;
+  for (int i = 0; i < kTurns; ++i) questions.push_back("question number " + std::to_string(i));
+  const auto turns = ChatConcurrently(questions);
+  ASSERT_TRUE(turns);
+  const std::vector<Turn>& results = *turns;
   for (int i = 0; i < kTurns; ++i) {
     ASSERT_TRUE(results[i].finish)
         << i << ": " << (results[i].error ? results[i].error->message : "");
@@ -328,24 +315,11 @@ TEST_F(SimInstanceTest, TurnsOnACommonTickShareMessages) {
   ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
   Control(R"({"deltas": 8, "delta_delay_ms": 2})");
   constexpr int kTurns = 30;
-  std::vector<Turn> results(kTurns);
-  int done = 0;
-  for (int i = 0; i < kTurns; ++i) {
-    boost::asio::co_spawn(
-        io_,
-        [&, i]() -> boost::asio::awaitable<void> {
-          auto started = co_await instance_->StartChat(Ask("tick question " + std::to_string(i)));
-          if (started) {
-            results[i] = co_await Collect(**started);
-          } else {
-            results[i].error = started.error();
-          }
-          ++done;
-        },
-        boost::asio::detached);
-  }
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return done == kTurns; }, 20s));
+  std::vector<std::string> questions;
+  for (int i = 0; i < kTurns; ++i) questions.push_back("tick question " + std::to_string(i));
+  const auto turns = ChatConcurrently(questions);
+  ASSERT_TRUE(turns);
+  const std::vector<Turn>& results = *turns;
   for (int i = 0; i < kTurns; ++i) {
     ASSERT_TRUE(results[i].finish)
         << i << ": " << (results[i].error ? results[i].error->message : "");
