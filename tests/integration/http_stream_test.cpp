@@ -1,0 +1,324 @@
+// Streamed responses of net::HttpServer against real sockets: chunks arrive whole and in order,
+// also for a client that stops reading for a while, also when the handler writes nothing more
+// until the client has everything (nothing is held back for a later write), and for many streams
+// written in the same turn of the event loop.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/http_server.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// Lets the event loop run the handlers that are ready once.
+asio::awaitable<void> Yield() {
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+}
+
+// Chunk `i` of a stream: distinct bytes, so a lost, doubled or reordered chunk shows.
+std::string ChunkText(int stream, int i, std::size_t size) {
+  std::string text = "<" + std::to_string(stream) + ":" + std::to_string(i) + ">";
+  while (text.size() < size) text.push_back(static_cast<char>('a' + (i + text.size()) % 26));
+  text.resize(size);
+  return text;
+}
+
+// A blocking HTTP/1.1 client on a raw socket: the test decides when it reads.
+class RawClient {
+ public:
+  RawClient(std::uint16_t port, int receive_buffer = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
+    timeval timeout{10, 0};  // a test that would hang fails instead
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~RawClient() { ::close(fd_); }
+
+  bool connected() const { return connected_; }
+
+  void SendRequest(const std::string& path) {
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n";
+    ASSERT_EQ(::send(fd_, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  }
+
+  // Reads until `body_bytes` of chunk data have arrived (or the response ended); false on a
+  // read error or timeout.
+  bool ReadBody(std::size_t body_bytes) {
+    while (body_.size() < body_bytes && !ended_) {
+      if (!Parse()) continue;
+      if (!ReadMore()) return false;
+    }
+    return true;
+  }
+
+  // Reads to the terminating chunk.
+  bool ReadToEnd() {
+    while (!ended_) {
+      if (!Parse()) continue;
+      if (!ReadMore()) return false;
+    }
+    return true;
+  }
+
+  const std::string& body() const { return body_; }
+  bool ended() const { return ended_; }
+
+ private:
+  bool ReadMore() {
+    char buffer[65536];
+    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) return false;
+    raw_.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  // Consumes what it can of raw_; true when it needs more bytes.
+  bool Parse() {
+    if (!head_done_) {
+      const auto end = raw_.find("\r\n\r\n");
+      if (end == std::string::npos) return true;
+      EXPECT_NE(raw_.find("Transfer-Encoding: chunked"), std::string::npos) << raw_.substr(0, end);
+      raw_.erase(0, end + 4);
+      head_done_ = true;
+    }
+    const auto line_end = raw_.find("\r\n");
+    if (line_end == std::string::npos) return true;
+    const std::size_t size = std::stoul(raw_.substr(0, line_end), nullptr, 16);
+    if (raw_.size() < line_end + 2 + size + 2) return true;
+    EXPECT_EQ(raw_.substr(line_end + 2 + size, 2), "\r\n");
+    body_.append(raw_, line_end + 2, size);
+    raw_.erase(0, line_end + 2 + size + 2);
+    if (size == 0) ended_ = true;
+    return false;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  bool head_done_ = false;
+  bool ended_ = false;
+  std::string raw_;
+  std::string body_;
+};
+
+// A server on its own io_context whose handler the test supplies; run() serves until `done`.
+struct Fixture {
+  asio::io_context io;
+  std::unique_ptr<net::HttpServer> server;
+
+  explicit Fixture(net::HttpHandler handler) {
+    net::HttpServerOptions options;
+    options.write_timeout = 20s;
+    server = net::HttpServer::Start(io.get_executor(), options, std::move(handler));
+  }
+
+  void RunUntil(const std::atomic<bool>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!done && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
+  }
+};
+
+TEST(HttpStream, AClientThatPausesReadingGetsEveryChunkInOrder) {
+  constexpr int kChunks = 256;
+  constexpr std::size_t kChunkBytes = 32 * 1024;  // 8 MiB in all: far more than socket buffers
+  std::string expected;
+  for (int i = 0; i < kChunks; ++i) expected += ChunkText(0, i, kChunkBytes);
+  bool all_written = true;
+  Fixture fixture([&](const net::HttpRequest&,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    co_await stream.Begin(200, {}, "application/octet-stream");
+    for (int i = 0; i < kChunks; ++i) {
+      const bool ok = co_await stream.Write(ChunkText(0, i, kChunkBytes));
+      all_written = all_written && ok;
+      if (i % 4 == 0) co_await Yield();  // some writes back to back, some after other work
+    }
+    co_await stream.End();
+    co_return net::HttpResponse{};
+  });
+  std::atomic<bool> done = false;
+  std::string body;
+  bool read_ok = false;
+  std::thread client([&] {
+    RawClient c(fixture.server->port(), 16 * 1024);
+    if (c.connected()) {
+      c.SendRequest("/stream");
+      std::this_thread::sleep_for(300ms);  // the server's socket fills up meanwhile
+      read_ok = c.ReadToEnd();
+      body = c.body();
+    }
+    done = true;
+  });
+  fixture.RunUntil(done);
+  client.join();
+  EXPECT_TRUE(read_ok);
+  EXPECT_TRUE(all_written);
+  ASSERT_EQ(body.size(), expected.size());
+  EXPECT_TRUE(body == expected) << "chunks lost, doubled or out of order";
+}
+
+TEST(HttpStream, ChunksLeaveWithoutAnotherWriteOrEnd) {
+  // The handler writes, then waits for the client to have everything before it ends the
+  // response: what it wrote must go out on its own, also what a socket that was full (the
+  // client reads nothing at first and has a small receive buffer) did not take at once.
+  constexpr int kChunks = 8;
+  constexpr std::size_t kChunkBytes = 30 * 1024;
+  std::string expected;
+  for (int i = 0; i < kChunks; ++i) expected += ChunkText(0, i, kChunkBytes);
+  std::atomic<bool> client_has_all = false;
+  bool waited_out = false;
+  Fixture fixture([&](const net::HttpRequest&,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    co_await stream.Begin(200, {}, "application/octet-stream");
+    for (int i = 0; i < kChunks; ++i) {
+      co_await stream.Write(ChunkText(0, i, kChunkBytes));
+      co_await Yield();
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!client_has_all && std::chrono::steady_clock::now() < deadline) co_await Sleep(5ms);
+    waited_out = !client_has_all;
+    co_await stream.End();
+    co_return net::HttpResponse{};
+  });
+  std::atomic<bool> done = false;
+  std::string body;
+  bool ended_early = true;
+  std::thread client([&] {
+    RawClient c(fixture.server->port(), 1);  // the kernel's smallest receive buffer
+    if (c.connected()) {
+      c.SendRequest("/stream");
+      std::this_thread::sleep_for(300ms);
+      if (c.ReadBody(expected.size())) {
+        ended_early = c.ended();
+        client_has_all = true;
+        c.ReadToEnd();
+      }
+      body = c.body();
+    }
+    done = true;
+  });
+  fixture.RunUntil(done);
+  client.join();
+  EXPECT_FALSE(waited_out) << "the last chunks were held back until End";
+  EXPECT_FALSE(ended_early);
+  EXPECT_TRUE(body == expected);
+}
+
+TEST(HttpStream, StreamsWrittenInOneTurnEachGetTheirOwnChunks) {
+  constexpr int kStreams = 40;
+  constexpr int kRounds = 20;
+  // Every handler writes its chunk of a round in the same turn of the event loop (they all wait
+  // for the same round), the way one WebSocket message from Lingma feeds many turns.
+  asio::io_context* io = nullptr;
+  int round = 0;
+  int waiting = 0;
+  std::vector<std::string> expected(kStreams);
+  for (int s = 0; s < kStreams; ++s) {
+    for (int r = 0; r < kRounds; ++r) expected[s] += ChunkText(s, r, 100 + 37 * s);
+  }
+  std::optional<Fixture> fixture;
+  fixture.emplace([&](const net::HttpRequest& request,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    const int s = std::stoi(request.path.substr(1));
+    co_await stream.Begin(200, {}, "text/plain");
+    for (int r = 0; r < kRounds; ++r) {
+      ++waiting;
+      while (round <= r) co_await Sleep(1ms);
+      --waiting;
+      co_await stream.Write(ChunkText(s, r, 100 + 37 * s));
+    }
+    co_await stream.End();
+    co_return net::HttpResponse{};
+  });
+  io = &fixture->io;
+  std::atomic<bool> done = false;
+  std::vector<std::string> bodies(kStreams);
+  std::atomic<int> finished = 0;
+  std::vector<std::thread> clients;
+  for (int s = 0; s < kStreams; ++s) {
+    clients.emplace_back([&, s] {
+      RawClient c(fixture->server->port());
+      if (c.connected()) {
+        c.SendRequest("/" + std::to_string(s));
+        c.ReadToEnd();
+        bodies[s] = c.body();
+      }
+      if (++finished == kStreams) done = true;
+    });
+  }
+  // Rounds advance once every stream waits for them: all chunks of a round in one turn.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    io->run_for(2ms);
+    if (waiting == kStreams && round < kRounds) ++round;
+  }
+  for (auto& t : clients) t.join();
+  for (int s = 0; s < kStreams; ++s) {
+    EXPECT_TRUE(bodies[s] == expected[s]) << "stream " << s;
+  }
+}
+
+TEST(HttpStream, AClientThatLeavesMidStreamFailsTheNextWrites) {
+  std::atomic<bool> client_left = false;
+  bool later_write_failed = false;
+  bool handler_done = false;
+  Fixture fixture([&](const net::HttpRequest&,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    co_await stream.Begin(200, {}, "text/plain");
+    co_await stream.Write("first");
+    while (!client_left) co_await Sleep(2ms);
+    // Written while the close is on its way; the stream then notices the client left.
+    bool ok = true;
+    for (int i = 0; i < 200 && ok; ++i) {
+      ok = co_await stream.Write(std::string(1024, 'x'));
+      co_await Sleep(2ms);
+    }
+    later_write_failed = !ok;
+    handler_done = true;
+    co_return net::HttpResponse{};
+  });
+  std::atomic<bool> done = false;
+  std::thread client([&] {
+    {
+      RawClient c(fixture.server->port());
+      if (c.connected()) {
+        c.SendRequest("/stream");
+        c.ReadBody(5);
+      }
+    }  // closed
+    client_left = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!handler_done && std::chrono::steady_clock::now() < deadline) fixture.io.run_for(10ms);
+  client.join();
+  EXPECT_TRUE(handler_done);
+  EXPECT_TRUE(later_write_failed);
+}
+
+}  // namespace
