@@ -1,8 +1,11 @@
 // The gateway client: a minimal HTTP/1.1 keep-alive client on Beast coroutines. Non-stream turns
-// read the whole response; stream turns feed the chunked body to an SseScanner as it arrives and
-// timestamp every content chunk. The only Beast HTTP code of the load generator.
+// read the whole response; stream turns read the chunked body straight from the socket through a
+// ChunkedDecoder into an SseScanner as it arrives and timestamp every content chunk. The only
+// Beast HTTP code of the load generator.
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -14,6 +17,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "bench/loadgen/chunked_decoder.hpp"
 #include "bench/loadgen/clients.hpp"
 #include "bench/loadgen/sse_scanner.hpp"
 
@@ -108,12 +112,25 @@ class HttpSession final : public TurnSession {
     }
 
     trace.OnOpen();
+    if (!parser.chunked()) {
+      trace.Fail("not_chunked", "a stream response without chunked transfer encoding");
+      co_await Close({});
+      co_return;
+    }
+    const bool keep_alive = parser.get().keep_alive();
+    co_await ReadStream(trace, deadline);
+    if (open_ && !keep_alive) co_await Close({});
+  }
+
+ private:
+  // The body of a stream, read from the socket directly: one receive per arrival, decoded by
+  // ChunkedDecoder and SseScanner, no per-read timer (the turn's deadline is one timer).
+  asio::awaitable<void> ReadStream(TurnTrace& trace, Clock::time_point deadline) {
+    ChunkedDecoder decoder;
     SseScanner scanner;
     bool done = false;
     std::string error_event;
-    // The parser keeps a reference: the callback lives in this frame until the body is read.
-    auto on_chunk = [&](std::uint64_t, std::string_view data, beast::error_code&) {
-      const auto now = Clock::now();
+    auto on_data = [&](std::string_view data, Clock::time_point now) {
       scanner.Feed(data, [&](SseScanner::Event event, std::string_view payload) {
         switch (event) {
           case SseScanner::Event::kContent:
@@ -129,28 +146,58 @@ class HttpSession final : public TurnSession {
             break;
         }
       });
-      return data.size();
     };
-    parser.on_chunk_body(on_chunk);
-    while (!parser.is_done()) {
-      auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser, kUseTuple);
+    // What arrived with the header.
+    const auto head_rest = buffer_.cdata();
+    std::string_view in(static_cast<const char*>(head_rest.data()), head_rest.size());
+    const auto header_time = Clock::now();
+    auto status = decoder.Feed(in, [&](std::string_view data) { on_data(data, header_time); });
+    buffer_.consume(buffer_.size());
+
+    stream_.expires_never();
+    asio::steady_timer timer(stream_.get_executor());
+    // Shared with the timer's handler, which may run after this frame is gone.
+    struct Watch {
+      bool active = true;
+      bool expired = false;
+    };
+    auto watch = std::make_shared<Watch>();
+    timer.expires_at(deadline);
+    timer.async_wait([watch, &socket = stream_.socket()](boost::system::error_code ec) {
+      if (ec || !watch->active) return;  // the body ended first
+      watch->expired = true;
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+    });
+    boost::system::error_code read_error;
+    while (status == ChunkedDecoder::Status::kNeedMore) {
+      auto [ec, n] =
+          co_await stream_.socket().async_read_some(asio::buffer(read_buffer_), kUseTuple);
       if (ec) {
-        co_await Fail(trace, "read", ec);
-        co_return;
+        read_error = watch->expired ? beast::error::timeout : ec;
+        break;
       }
+      const auto now = Clock::now();
+      in = std::string_view(read_buffer_.data(), n);
+      status = decoder.Feed(in, [&](std::string_view data) { on_data(data, now); });
     }
+    watch->active = false;
+    timer.cancel();
     const auto now = Clock::now();
-    if (!error_event.empty()) {
+    if (read_error) {
+      co_await Fail(trace, "read", read_error);
+    } else if (status == ChunkedDecoder::Status::kError) {
+      trace.Fail("bad_chunking", decoder.error());
+      co_await Close({});
+    } else if (!error_event.empty()) {
       trace.Fail("sse_error", error_event);
     } else if (!done) {
       trace.Fail("no_done", "the stream ended without data: [DONE]");
     } else {
       trace.Finish(now);
     }
-    if (!parser.get().keep_alive()) co_await Close({});
   }
 
- private:
   asio::awaitable<void> Fail(TurnTrace& trace, std::string_view kind, beast::error_code ec) {
     trace.Fail(ec == beast::error::timeout ? "timeout" : kind, ec.message());
     co_await Close(ec);
@@ -174,6 +221,7 @@ class HttpSession final : public TurnSession {
   beast::tcp_stream stream_;
   std::shared_ptr<const HttpShared> shared_;
   beast::flat_buffer buffer_;
+  std::array<char, 16 * 1024> read_buffer_;
   bool open_ = false;
 };
 
