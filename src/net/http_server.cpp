@@ -4,13 +4,12 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -60,20 +59,56 @@ HttpResponse PlainError(int status, std::string_view message) {
   return r;
 }
 
+class ChunkedStream;
+
+// Chunks written during one turn of the event loop leave together. A WebSocket message from
+// Lingma often carries answers for many turns; each turn's handler renders its chunk and queues
+// it here, and one handler posted behind them writes every queued stream back to back. A client
+// on this host then wakes up once for the burst instead of once per chunk, which is most of what
+// a chunk costs (the wake-up of the reader happens inside the writer's send). Nothing waits for a
+// later event: the flush runs before the event loop polls the sockets again.
+class WriteBatch : public std::enable_shared_from_this<WriteBatch> {
+ public:
+  explicit WriteBatch(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+  // Returns the slot to pass to Remove.
+  std::size_t Add(ChunkedStream* stream) {
+    if (!posted_) {
+      posted_ = true;
+      asio::post(executor_, [self = shared_from_this()] { self->Flush(); });
+    }
+    queued_.push_back(stream);
+    return queued_.size() - 1;
+  }
+
+  void Remove(std::size_t slot) { queued_[slot] = nullptr; }
+
+ private:
+  void Flush();
+
+  asio::any_io_executor executor_;
+  std::vector<ChunkedStream*> queued_;
+  std::vector<ChunkedStream*> flushing_;
+  bool posted_ = false;
+};
+
 // Streams a chunked response on the connection's socket and watches for the client leaving.
 class ChunkedStream final : public ResponseStream {
  public:
-  ChunkedStream(beast::tcp_stream& stream, std::chrono::milliseconds write_timeout, bool keep_alive)
+  ChunkedStream(beast::tcp_stream& stream, std::shared_ptr<WriteBatch> batch,
+                std::chrono::milliseconds write_timeout, bool keep_alive)
       : stream_(stream),
+        batch_(std::move(batch)),
         write_timeout_(write_timeout),
         keep_alive_(keep_alive),
         gone_(std::make_shared<Gone>()) {}
 
   ~ChunkedStream() override {
+    Unqueue();
     gone_->stream_alive = false;
-    if (watching_) {
+    if (watching_ || awaiting_writable_) {
       boost::system::error_code ignored;
-      stream_.socket().cancel(ignored);  // only the close watcher is pending here
+      stream_.socket().cancel(ignored);  // only the watchers are pending here
     }
   }
 
@@ -87,41 +122,60 @@ class ChunkedStream final : public ResponseStream {
     head.chunked(true);
     head.keep_alive(keep_alive_);
     // Held back and sent with the first chunk: one write instead of two for every stream.
-    head_.clear();
-    head_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
-    head_.append(http::obsolete_reason(static_cast<http::status>(status))).append("\r\n");
+    out_.clear();
+    out_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+    out_.append(http::obsolete_reason(static_cast<http::status>(status))).append("\r\n");
     for (const auto& field : head) {
-      head_.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+      out_.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
     }
-    head_.append("\r\n");
+    out_.append("\r\n");
     begun_ = true;
     co_return true;
   }
 
+  // Queues the chunk for the batch's flush. The first chunk (with the head) leaves at once: a
+  // client waits for its first token, not for the other streams' chunks of the same burst. Only
+  // a client whose socket did not take the last flush, or a backlog over kMaxQueuedBytes, makes
+  // the caller wait here, bounded by the write timeout (a client that reads nothing is cut off).
   asio::awaitable<bool> Write(std::string_view data) override {
-    if (failed_ || gone_->gone || data.empty()) co_return !failed_ && !gone_->gone;
-    // A chunk: its size in hex, CRLF, the data, CRLF.
-    char size_line[sizeof(std::size_t) * 2 + 2];
-    const std::size_t size_length = FormatChunkSize(data.size(), size_line);
-    const bool ok = co_await WriteAfterHead(
-        {asio::buffer(size_line, size_length), asio::buffer(data), asio::buffer(kCrlf, 2)});
+    if (failed() || data.empty()) co_return !failed();
+    const bool first = !head_sent_;
+    head_sent_ = true;
+    AppendChunk(data);
+    if (!first && !stalled_ && out_.size() <= kMaxQueuedBytes) {
+      if (!queued_) {
+        slot_ = batch_->Add(this);
+        queued_ = true;
+      }
+      co_return true;
+    }
+    const bool ok = co_await Drain();
     co_return ok;
   }
 
   asio::awaitable<void> End() override {
-    if (failed_ || gone_->gone) co_return;
-    const bool ok = co_await WriteAfterHead({asio::buffer(kLastChunk, 5), {}, {}});
-    ended_ = ok;
+    if (failed()) co_return;
+    head_sent_ = true;
+    out_.append(kLastChunk);
+    ended_ = co_await Drain();
   }
 
   // The whole response went out: the connection can serve the next request.
-  bool ended() const { return ended_ && !failed_ && !gone_->gone; }
+  bool ended() const { return ended_ && !failed(); }
 
   bool begun() const override { return begun_; }
-  bool client_gone() const override { return gone_->gone || failed_; }
+  bool client_gone() const override { return failed(); }
   bool failed() const { return failed_ || gone_->gone; }
   void OnClientGone(std::function<void()> on_close) override {
     gone_->on_close = std::move(on_close);
+  }
+
+  // Called by the batch: as much of the queued bytes as the socket takes now.
+  void FlushQueued() {
+    queued_ = false;
+    if (failed()) return Release();
+    WriteNow();
+    if (!out_.empty() && !failed()) WatchForWritable();
   }
 
  private:
@@ -131,49 +185,82 @@ class ChunkedStream final : public ResponseStream {
     std::function<void()> on_close;
   };
 
-  // Writes what is left of the head (status line and headers, sent once and then given back: a
-  // stream may stay open for minutes), then `parts`, whole. Almost always the socket takes
-  // everything at once: that is tried first, without the reactor, a timer or a suspension. Only
-  // what is left then waits for the socket, bounded by the write timeout (a client that reads
-  // nothing is cut off). A failure is remembered in failed_.
-  asio::awaitable<bool> WriteAfterHead(std::array<asio::const_buffer, 3> parts) {
-    using Buffers = std::array<asio::const_buffer, 4>;
-    const Buffers buffers{asio::buffer(head_), parts[0], parts[1], parts[2]};
-    boost::system::error_code ec;
-    const std::size_t total = asio::buffer_size(buffers);
-    std::size_t sent = stream_.socket().write_some(buffers, ec);  // the socket is non-blocking
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      ec = {};
-      sent = 0;
-    }
-    if (!ec && sent < total) {
-      beast::buffers_suffix<Buffers> rest(buffers);
-      rest.consume(sent);
-      stream_.expires_after(write_timeout_);
-      auto [write_error, n] = co_await asio::async_write(stream_, rest, kUseTuple);
-      ec = write_error;
-    }
-    if (!head_.empty()) std::string().swap(head_);
-    if (ec) failed_ = true;
-    co_return !ec;
-  }
+  // About what one SSE batch of the relay holds; more waits for the socket.
+  static constexpr std::size_t kMaxQueuedBytes = 64 * 1024;
 
-  // Beast's make_chunk allocates its size line for every chunk; this writes it on the stack.
-  static std::size_t FormatChunkSize(std::size_t size, char* out) {
+  // A chunk: its size in hex, CRLF, the data, CRLF.
+  void AppendChunk(std::string_view data) {
     static constexpr char kHex[] = "0123456789abcdef";
     char digits[sizeof(std::size_t) * 2];
     std::size_t n = 0;
-    do {
+    for (std::size_t size = data.size(); n == 0 || size != 0; size >>= 4) {
       digits[n++] = kHex[size & 0xf];
-      size >>= 4;
-    } while (size != 0);
-    for (std::size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
-    out[n] = '\r';
-    out[n + 1] = '\n';
-    return n + 2;
+    }
+    out_.reserve(out_.size() + n + data.size() + 4);
+    for (std::size_t i = n; i > 0; --i) out_.push_back(digits[i - 1]);
+    out_.append("\r\n").append(data).append("\r\n");
   }
 
-  static constexpr char kCrlf[] = "\r\n";
+  void Unqueue() {
+    if (!queued_) return;
+    batch_->Remove(slot_);
+    queued_ = false;
+  }
+
+  // A stream may stay open for minutes between chunks: its buffer is given back once sent.
+  void Release() { std::string().swap(out_); }
+
+  // One non-blocking send (the socket is non-blocking); keeps what the socket did not take.
+  void WriteNow() {
+    boost::system::error_code ec;
+    const std::size_t sent = stream_.socket().write_some(asio::buffer(out_), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return;
+    if (ec) {
+      failed_ = true;
+      return Release();
+    }
+    if (sent == out_.size()) return Release();
+    out_.erase(0, sent);
+    stalled_ = true;
+  }
+
+  // Sends the rest once the client reads, unless a writer of this stream gets there first.
+  void WatchForWritable() {
+    stalled_ = true;
+    if (awaiting_writable_) return;
+    awaiting_writable_ = true;
+    auto gone = gone_;
+    stream_.socket().async_wait(tcp::socket::wait_write,
+                                [this, gone](boost::system::error_code ec) {
+                                  if (!gone->stream_alive)
+                                    return;  // the response is done; `this` is gone
+                                  awaiting_writable_ = false;
+                                  if (ec || draining_ || out_.empty() || failed()) return;
+                                  WriteNow();
+                                  if (out_.empty()) {
+                                    stalled_ = false;
+                                  } else if (!failed()) {
+                                    WatchForWritable();
+                                  }
+                                });
+  }
+
+  // Writes everything queued, waiting for the socket as long as the write timeout allows.
+  asio::awaitable<bool> Drain() {
+    Unqueue();
+    if (!out_.empty()) WriteNow();
+    if (!out_.empty() && !failed()) {
+      draining_ = true;
+      stream_.expires_after(write_timeout_);
+      auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out_), kUseTuple);
+      draining_ = false;
+      if (ec) failed_ = true;
+      Release();
+    }
+    stalled_ = false;
+    co_return !failed();
+  }
+
   static constexpr char kLastChunk[] = "0\r\n\r\n";
 
   // Watches the socket while the handler runs: a client that closes its side is noticed at once,
@@ -208,15 +295,31 @@ class ChunkedStream final : public ResponseStream {
 
  private:
   beast::tcp_stream& stream_;
+  std::shared_ptr<WriteBatch> batch_;
   std::chrono::milliseconds write_timeout_;
   bool keep_alive_;
   bool ended_ = false;
-  std::string head_;  // status line and headers not yet written
+  std::string out_;  // not yet written: the head until the first chunk, then queued chunks
   std::shared_ptr<Gone> gone_;
+  std::size_t slot_ = 0;   // in the batch, while queued_
+  bool queued_ = false;    // waits for the batch's flush
+  bool stalled_ = false;   // the socket did not take everything: writers drain
+  bool draining_ = false;  // a Write or End waits for the socket
+  bool awaiting_writable_ = false;
   bool begun_ = false;
+  bool head_sent_ = false;  // the first Write or End happened: later chunks are batched
   bool failed_ = false;
   bool watching_ = false;
 };
+
+void WriteBatch::Flush() {
+  posted_ = false;
+  flushing_.swap(queued_);
+  for (ChunkedStream* stream : flushing_) {
+    if (stream) stream->FlushQueued();
+  }
+  flushing_.clear();
+}
 
 class BeastHttpServer final : public HttpServer {
  public:
@@ -226,6 +329,7 @@ class BeastHttpServer final : public HttpServer {
         options_(std::move(options)),
         handler_(std::move(handler)),
         alive_(std::make_shared<bool>(true)),
+        batch_(std::make_shared<WriteBatch>(executor)),
         random_(std::random_device{}()) {}
 
   ~BeastHttpServer() override {
@@ -279,7 +383,7 @@ class BeastHttpServer final : public HttpServer {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      // Streamed chunks are written straight to the socket first (ChunkedStream::WriteAfterHead);
+      // Streamed chunks are written straight to the socket first (ChunkedStream::WriteNow);
       // asynchronous operations are not affected by this.
       socket.non_blocking(true, ignored);
       asio::co_spawn(executor_, Serve(beast::tcp_stream(std::move(socket)), alive), asio::detached);
@@ -349,7 +453,7 @@ class BeastHttpServer final : public HttpServer {
           bool streamed = false;
           bool stream_reusable = false;
           {
-            ChunkedStream chunked(stream, options_.write_timeout, stream_keep_alive);
+            ChunkedStream chunked(stream, batch_, options_.write_timeout, stream_keep_alive);
             chunked.StartWatching();
             response = co_await handler_(request, chunked);
             if (!*alive) co_return;
@@ -386,6 +490,7 @@ class BeastHttpServer final : public HttpServer {
   HttpServerOptions options_;
   HttpHandler handler_;
   std::shared_ptr<bool> alive_;
+  std::shared_ptr<WriteBatch> batch_;
   std::unordered_set<beast::tcp_stream*> idle_;
   std::uint16_t port_ = 0;
   std::size_t connections_ = 0;
