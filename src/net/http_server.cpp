@@ -65,8 +65,8 @@ class ChunkedStream;
 // Lingma often carries answers for many turns; each turn's handler renders its chunk and queues
 // it here, and one handler posted behind them writes every queued stream back to back. A client
 // on this host then wakes up once for the burst instead of once per chunk, which is most of what
-// a chunk costs (the wake-up of the reader happens inside the writer's send). Nothing waits for a
-// later event: the flush runs before the event loop polls the sockets again.
+// a chunk costs (the wake-up of the reader happens inside the writer's send). Nothing waits for the
+// network or a timer: the flush is an ordinary handler, queued behind those that were ready.
 class WriteBatch : public std::enable_shared_from_this<WriteBatch> {
  public:
   explicit WriteBatch(asio::any_io_executor executor) : executor_(std::move(executor)) {}
