@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <thread>
@@ -44,6 +45,28 @@ std::string ChunkText(int stream, int i, std::size_t size) {
   return text;
 }
 
+// This process's end of the TCP connection between the two ports, or -1. The tests' server runs
+// in-process, so a test can shrink the buffers of the socket the server writes to.
+int ServerSideSocket(std::uint16_t server_port, std::uint16_t client_port) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    try {
+      fd = std::stoi(entry.path().filename().string());
+    } catch (const std::exception&) {
+      continue;
+    }
+    sockaddr_in local{}, peer{};
+    socklen_t local_size = sizeof local, peer_size = sizeof peer;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) continue;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) continue;
+    if (local.sin_family == AF_INET && ntohs(local.sin_port) == server_port &&
+        ntohs(peer.sin_port) == client_port) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
 // A blocking HTTP/1.1 client on a raw socket: the test decides when it reads.
 class RawClient {
  public:
@@ -63,6 +86,13 @@ class RawClient {
   ~RawClient() { ::close(fd_); }
 
   bool connected() const { return connected_; }
+
+  std::uint16_t local_port() const {
+    sockaddr_in address{};
+    socklen_t size = sizeof address;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    return ntohs(address.sin_port);
+  }
 
   void SendRequest(const std::string& path) {
     const std::string request = "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n";
@@ -228,6 +258,55 @@ TEST(HttpStream, ChunksLeaveWithoutAnotherWriteOrEnd) {
   EXPECT_FALSE(waited_out) << "the last chunks were held back until End";
   EXPECT_FALSE(ended_early);
   EXPECT_TRUE(body == expected);
+}
+
+TEST(HttpStream, WhatTheSocketDidNotTakeLeavesOnceTheClientReads) {
+  // A chunk queued for the batch meets a full socket: the server's send buffer is shrunk to a few
+  // KiB and the client has the smallest receive buffer and reads nothing yet. The handler then
+  // writes nothing more until the client has the whole chunk, so the rest must leave by itself.
+  const std::string first = "first";
+  const std::string big = ChunkText(0, 1, 48 * 1024);
+  std::uint16_t fixture_port = 0;  // set once the server listens, before any request
+  std::atomic<int> client_port = 0;
+  std::atomic<bool> client_has_all = false;
+  bool shrunk = false;
+  bool waited_out = false;
+  Fixture fixture([&](const net::HttpRequest&,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    const int fd = ServerSideSocket(fixture_port, static_cast<std::uint16_t>(client_port.load()));
+    int bytes = 4096;
+    shrunk = fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0;
+    co_await stream.Begin(200, {}, "application/octet-stream");
+    co_await stream.Write(first);  // the first chunk goes at once
+    co_await stream.Write(big);    // queued; the flush finds the socket full
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (!client_has_all && std::chrono::steady_clock::now() < deadline) co_await Sleep(5ms);
+    waited_out = !client_has_all;
+    co_await stream.End();
+    co_return net::HttpResponse{};
+  });
+  fixture_port = fixture.server->port();
+  std::atomic<bool> done = false;
+  std::string body;
+  std::thread client([&] {
+    RawClient c(fixture.server->port(), 1);
+    if (c.connected()) {
+      client_port = c.local_port();
+      c.SendRequest("/stream");
+      std::this_thread::sleep_for(300ms);
+      if (c.ReadBody(first.size() + big.size())) {
+        client_has_all = true;
+        c.ReadToEnd();
+      }
+      body = c.body();
+    }
+    done = true;
+  });
+  fixture.RunUntil(done);
+  client.join();
+  EXPECT_TRUE(shrunk) << "the server's socket was not found";
+  EXPECT_FALSE(waited_out) << "the rest of the chunk stayed queued until End";
+  EXPECT_TRUE(body == first + big);
 }
 
 TEST(HttpStream, StreamsWrittenInOneTurnEachGetTheirOwnChunks) {
