@@ -175,6 +175,46 @@ struct Fixture {
   }
 };
 
+// A client with the kernel's smallest receive buffer that reads nothing for 300 ms, then reads
+// `bytes` of body, says so in `has_all`, and reads to the end of the response.
+struct LateReader {
+  std::atomic<int> port = 0;          // its local port, once connected
+  std::atomic<bool> has_all = false;  // it read `bytes` of body
+  std::atomic<bool> done = false;
+  bool ended_early = true;  // the response ended before it had `bytes`
+  std::string body;
+  std::thread thread;
+
+  void Start(std::uint16_t server_port, std::size_t bytes) {
+    thread = std::thread([this, server_port, bytes] {
+      RawClient c(server_port, 1);
+      if (c.connected()) {
+        port = c.local_port();
+        c.SendRequest("/stream");
+        std::this_thread::sleep_for(300ms);
+        if (c.ReadBody(bytes)) {
+          ended_early = c.ended();
+          has_all = true;
+          c.ReadToEnd();
+        }
+        body = c.body();
+      }
+      done = true;
+    });
+  }
+  void Join() {
+    if (thread.joinable()) thread.join();
+  }
+  ~LateReader() { Join(); }
+};
+
+// In a handler: waits until `flag` is set, at most 15 s; false if it never was.
+asio::awaitable<bool> WaitFor(const std::atomic<bool>& flag) {
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (!flag && std::chrono::steady_clock::now() < deadline) co_await Sleep(5ms);
+  co_return flag.load();
+}
+
 TEST(HttpStream, AClientThatPausesReadingGetsEveryChunkInOrder) {
   constexpr int kChunks = 256;
   constexpr std::size_t kChunkBytes = 32 * 1024;  // 8 MiB in all: far more than socket buffers
@@ -221,7 +261,7 @@ TEST(HttpStream, ChunksLeaveWithoutAnotherWriteOrEnd) {
   constexpr std::size_t kChunkBytes = 30 * 1024;
   std::string expected;
   for (int i = 0; i < kChunks; ++i) expected += ChunkText(0, i, kChunkBytes);
-  std::atomic<bool> client_has_all = false;
+  LateReader client;
   bool waited_out = false;
   Fixture fixture([&](const net::HttpRequest&,
                       net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
@@ -230,34 +270,16 @@ TEST(HttpStream, ChunksLeaveWithoutAnotherWriteOrEnd) {
       co_await stream.Write(ChunkText(0, i, kChunkBytes));
       co_await Yield();
     }
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (!client_has_all && std::chrono::steady_clock::now() < deadline) co_await Sleep(5ms);
-    waited_out = !client_has_all;
+    waited_out = !co_await WaitFor(client.has_all);
     co_await stream.End();
     co_return net::HttpResponse{};
   });
-  std::atomic<bool> done = false;
-  std::string body;
-  bool ended_early = true;
-  std::thread client([&] {
-    RawClient c(fixture.server->port(), 1);  // the kernel's smallest receive buffer
-    if (c.connected()) {
-      c.SendRequest("/stream");
-      std::this_thread::sleep_for(300ms);
-      if (c.ReadBody(expected.size())) {
-        ended_early = c.ended();
-        client_has_all = true;
-        c.ReadToEnd();
-      }
-      body = c.body();
-    }
-    done = true;
-  });
-  fixture.RunUntil(done);
-  client.join();
+  client.Start(fixture.server->port(), expected.size());
+  fixture.RunUntil(client.done);
+  client.Join();
   EXPECT_FALSE(waited_out) << "the last chunks were held back until End";
-  EXPECT_FALSE(ended_early);
-  EXPECT_TRUE(body == expected);
+  EXPECT_FALSE(client.ended_early);
+  EXPECT_TRUE(client.body == expected);
 }
 
 TEST(HttpStream, WhatTheSocketDidNotTakeLeavesOnceTheClientReads) {
@@ -266,47 +288,29 @@ TEST(HttpStream, WhatTheSocketDidNotTakeLeavesOnceTheClientReads) {
   // writes nothing more until the client has the whole chunk, so the rest must leave by itself.
   const std::string first = "first";
   const std::string big = ChunkText(0, 1, 48 * 1024);
-  std::uint16_t fixture_port = 0;  // set once the server listens, before any request
-  std::atomic<int> client_port = 0;
-  std::atomic<bool> client_has_all = false;
+  std::uint16_t server_port = 0;  // set once the server listens, before any request
+  LateReader client;
   bool shrunk = false;
   bool waited_out = false;
   Fixture fixture([&](const net::HttpRequest&,
                       net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
-    const int fd = ServerSideSocket(fixture_port, static_cast<std::uint16_t>(client_port.load()));
+    const int fd = ServerSideSocket(server_port, static_cast<std::uint16_t>(client.port.load()));
     int bytes = 4096;
     shrunk = fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0;
     co_await stream.Begin(200, {}, "application/octet-stream");
     co_await stream.Write(first);  // the first chunk goes at once
     co_await stream.Write(big);    // queued; the flush finds the socket full
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (!client_has_all && std::chrono::steady_clock::now() < deadline) co_await Sleep(5ms);
-    waited_out = !client_has_all;
+    waited_out = !co_await WaitFor(client.has_all);
     co_await stream.End();
     co_return net::HttpResponse{};
   });
-  fixture_port = fixture.server->port();
-  std::atomic<bool> done = false;
-  std::string body;
-  std::thread client([&] {
-    RawClient c(fixture.server->port(), 1);
-    if (c.connected()) {
-      client_port = c.local_port();
-      c.SendRequest("/stream");
-      std::this_thread::sleep_for(300ms);
-      if (c.ReadBody(first.size() + big.size())) {
-        client_has_all = true;
-        c.ReadToEnd();
-      }
-      body = c.body();
-    }
-    done = true;
-  });
-  fixture.RunUntil(done);
-  client.join();
+  server_port = fixture.server->port();
+  client.Start(server_port, first.size() + big.size());
+  fixture.RunUntil(client.done);
+  client.Join();
   EXPECT_TRUE(shrunk) << "the server's socket was not found";
   EXPECT_FALSE(waited_out) << "the rest of the chunk stayed queued until End";
-  EXPECT_TRUE(body == first + big);
+  EXPECT_TRUE(client.body == first + big);
 }
 
 TEST(HttpStream, StreamsWrittenInOneTurnEachGetTheirOwnChunks) {
