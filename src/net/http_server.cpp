@@ -83,12 +83,35 @@ class WriteBatch : public std::enable_shared_from_this<WriteBatch> {
 
   void Remove(std::size_t slot) { queued_[slot] = nullptr; }
 
+  // Buffers for the bytes a stream has not written yet. A stream holds one only while it has
+  // such bytes, so an open stream that waits costs no buffer, and a chunk costs no allocation:
+  // the spares are as many as were in use at once, up to a bound.
+  std::string TakeBuffer() {
+    if (spares_.empty()) return {};
+    std::string buffer = std::move(spares_.back());
+    spares_.pop_back();
+    return buffer;
+  }
+  void GiveBack(std::string&& buffer) {
+    if (buffer.capacity() < kMinSpareBytes || buffer.capacity() > kMaxSpareBytes ||
+        spares_.size() >= kMaxSpares) {
+      return;
+    }
+    buffer.clear();
+    spares_.push_back(std::move(buffer));
+  }
+
  private:
+  static constexpr std::size_t kMaxSpares = 256;
+  static constexpr std::size_t kMinSpareBytes = 64;  // smaller ones live inside the string
+  static constexpr std::size_t kMaxSpareBytes = 4096;
+
   void Flush();
 
   asio::any_io_executor executor_;
   std::vector<ChunkedStream*> queued_;
   std::vector<ChunkedStream*> flushing_;
+  std::vector<std::string> spares_;
   bool posted_ = false;
 };
 
@@ -105,6 +128,7 @@ class ChunkedStream final : public ResponseStream {
 
   ~ChunkedStream() override {
     Unqueue();
+    Release();
     gone_->stream_alive = false;
     if (watching_ || awaiting_writable_) {
       boost::system::error_code ignored;
@@ -122,7 +146,8 @@ class ChunkedStream final : public ResponseStream {
     head.chunked(true);
     head.keep_alive(keep_alive_);
     // Held back and sent with the first chunk: one write instead of two for every stream.
-    out_.clear();
+    Release();
+    out_ = batch_->TakeBuffer();
     out_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
     out_.append(http::obsolete_reason(static_cast<http::status>(status))).append("\r\n");
     for (const auto& field : head) {
@@ -190,6 +215,10 @@ class ChunkedStream final : public ResponseStream {
 
   // A chunk: its size in hex, CRLF, the data, CRLF.
   void AppendChunk(std::string_view data) {
+    if (out_.empty()) {
+      Release();
+      out_ = batch_->TakeBuffer();
+    }
     static constexpr char kHex[] = "0123456789abcdef";
     char digits[sizeof(std::size_t) * 2];
     std::size_t n = 0;
@@ -208,7 +237,11 @@ class ChunkedStream final : public ResponseStream {
   }
 
   // A stream may stay open for minutes between chunks: its buffer is given back once sent.
-  void Release() { std::string().swap(out_); }
+  void Release() {
+    if (out_.capacity() == 0) return;
+    batch_->GiveBack(std::move(out_));
+    out_ = std::string();
+  }
 
   // One non-blocking send (the socket is non-blocking); keeps what the socket did not take.
   void WriteNow() {
