@@ -244,7 +244,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (m.kind == rpc::Kind::kRequest) FUZZ_CHECK(in.reply.has_value());
   if (m.kind != rpc::Kind::kInvalid) FUZZ_CHECK(m.invalid_reason.empty());
   // fuzz/regressions/jsonrpc_fuzz/ holds ids beyond the double range (1e400).
-  if (in.reply) CheckReply(*in.reply, m);
+  if (in.reply) {
+    std::string reply;
+    rpc::AppendReply(reply, m.id, *in.reply);
+    CheckReply(reply, m);
+  }
 
   CheckBuilders(m);
 

@@ -184,8 +184,10 @@ void InstanceCore::HandleMessage(std::string_view body) {
   json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
   Inbound inbound = ClassifyInbound(body, &arena);
   if (inbound.reply && connection) {
+    reply_body.clear();
+    rpc::AppendReply(reply_body, inbound.message.id, *inbound.reply);
     reply_frame.clear();
-    AppendFrame(reply_frame, *inbound.reply);
+    AppendFrame(reply_frame, reply_body);
     connection->Send(reply_frame, net::WsConnection::Urgency::kBatch);
   }
   switch (inbound.action) {

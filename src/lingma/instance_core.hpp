@@ -87,7 +87,8 @@ struct InstanceCore : std::enable_shared_from_this<InstanceCore> {
   std::unordered_map<std::int64_t, std::shared_ptr<CallWaiter>> waiters;
   std::unordered_map<std::string, std::shared_ptr<ChatTurn::State>> turns;
   boost::asio::steady_timer wake;  // cancelled by Stop to cut sleeps short
-  std::string reply_frame;         // reused for every reply to a push (one per delta)
+  std::string reply_body;          // reused for every reply to a push (one per delta)
+  std::string reply_frame;         // the same, framed
 };
 
 }  // namespace lingma

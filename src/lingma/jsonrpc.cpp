@@ -177,23 +177,42 @@ std::string Notification(std::string_view method, const json::value& params) {
   return out;
 }
 
-std::string Result(const json::value& id, const json::value& result) {
-  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+void AppendResult(std::string& out, const json::value& id, const json::value& result) {
+  out += "{\"jsonrpc\":\"2.0\",\"id\":";
   AppendValue(out, id);
   out += ",\"result\":";
   AppendValue(out, result);
   out += '}';
-  return out;
 }
 
-std::string ErrorReply(const json::value& id, std::int64_t code, std::string_view message) {
-  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+void AppendErrorReply(std::string& out, const json::value& id, std::int64_t code,
+                      std::string_view message) {
+  out += "{\"jsonrpc\":\"2.0\",\"id\":";
   AppendValue(out, id);
   out += ",\"error\":{\"code\":";
   out += std::to_string(code);
   out += ",\"message\":";
   out += json::serialize(json::string_view(message.data(), message.size()));
   out += "}}";
+}
+
+void AppendReply(std::string& out, const json::value& id, const Reply& reply) {
+  if (reply.error_code == 0) {
+    AppendResult(out, id, nullptr);
+  } else {
+    AppendErrorReply(out, id, reply.error_code, reply.error_message);
+  }
+}
+
+std::string Result(const json::value& id, const json::value& result) {
+  std::string out;
+  AppendResult(out, id, result);
+  return out;
+}
+
+std::string ErrorReply(const json::value& id, std::int64_t code, std::string_view message) {
+  std::string out;
+  AppendErrorReply(out, id, code, message);
   return out;
 }
 

@@ -48,6 +48,19 @@ std::string Request(std::int64_t id, std::string_view method, const boost::json:
 std::string Notification(std::string_view method, const boost::json::value& params);
 std::string Result(const boost::json::value& id, const boost::json::value& result);
 std::string ErrorReply(const boost::json::value& id, std::int64_t code, std::string_view message);
+// The same, appended to `out`: a caller that answers every push reuses one buffer.
+void AppendResult(std::string& out, const boost::json::value& id, const boost::json::value& result);
+void AppendErrorReply(std::string& out, const boost::json::value& id, std::int64_t code,
+                      std::string_view message);
+
+// How a request is to be answered: `result: null`, or an error. Kept apart from its rendering
+// (AppendReply) so that deciding to answer costs no allocation.
+struct Reply {
+  std::int64_t error_code = 0;  // 0: `"result": null`
+  std::string error_message;
+  bool operator==(const Reply&) const = default;
+};
+void AppendReply(std::string& out, const boost::json::value& id, const Reply& reply);
 
 // The id as int64 when it is a JSON integer. Strings ("7") and floats (7.0) are not our ids: the
 // gateway only ever sends integers, so anything else cannot match a pending request.

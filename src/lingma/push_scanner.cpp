@@ -250,7 +250,7 @@ std::optional<Inbound> ScanChatPush(std::string_view body, json::storage_ptr sto
   in.message.kind = h.has_id() ? rpc::Kind::kRequest : rpc::Kind::kNotification;
   in.message.id = std::move(h.id());
   in.message.method = h.method();
-  if (h.has_id()) in.reply = rpc::Result(in.message.id, nullptr);
+  if (h.has_id()) in.reply = rpc::Reply{};
   in.push = std::move(push);
   return in;
 }

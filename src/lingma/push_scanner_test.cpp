@@ -40,7 +40,10 @@ TEST(PushScanner, ReadsAnAnswerAsLingmaSendsIt) {
   EXPECT_EQ(in->action, Inbound::Action::kChatPush);
   EXPECT_EQ(in->message.kind, rpc::Kind::kRequest);
   EXPECT_EQ(rpc::IntId(in->message.id), 17);
-  EXPECT_EQ(in->reply, rpc::Result(json::value(17), nullptr));
+  ASSERT_TRUE(in->reply);
+  std::string reply;
+  rpc::AppendReply(reply, in->message.id, *in->reply);
+  EXPECT_EQ(reply, R"({"jsonrpc":"2.0","id":17,"result":null})");
   ASSERT_TRUE(in->push);
   EXPECT_EQ(in->push->request_id, "R1");
   const auto* answer = std::get_if<AnswerPush>(&in->push->push);

@@ -66,7 +66,7 @@ Inbound ClassifyInboundFromTree(std::string_view body, boost::json::storage_ptr 
       break;
     case rpc::Kind::kRequest:
     case rpc::Kind::kNotification:
-      if (m.kind == rpc::Kind::kRequest) in.reply = rpc::Result(m.id, nullptr);
+      if (m.kind == rpc::Kind::kRequest) in.reply = rpc::Reply{};
       in.push = ParseChatPush(m.method, m.params);
       if (in.push) {
         in.action = Inbound::Action::kChatPush;
@@ -79,7 +79,7 @@ Inbound ClassifyInboundFromTree(std::string_view body, boost::json::storage_ptr 
       in.action = Inbound::Action::kInvalid;
       // A request we cannot read still deserves an answer, or Lingma waits on it.
       if (!m.method.empty() && !m.id.is_null()) {
-        in.reply = rpc::ErrorReply(m.id, rpc::kInvalidRequest, m.invalid_reason);
+        in.reply = rpc::Reply{rpc::kInvalidRequest, m.invalid_reason};
       }
       break;
   }

@@ -56,10 +56,10 @@ struct Inbound {
     kInvalid,             // drop (message.invalid_reason says why)
   } action = Action::kInvalid;
   rpc::Message message;
-  // JSON body (not framed) to send back at once. Every server request gets `result: null` so that
-  // Lingma never stalls waiting for us, chat pushes and `tool/invoke` included; a malformed request
-  // whose id was readable gets a JSON-RPC error.
-  std::optional<std::string> reply;
+  // The answer to send back at once (rpc::AppendReply with message.id). Every server request gets
+  // `result: null` so that Lingma never stalls waiting for us, chat pushes and `tool/invoke`
+  // included; a malformed request whose id was readable gets a JSON-RPC error.
+  std::optional<rpc::Reply> reply;
   std::optional<RoutedPush> push;  // kChatPush
 };
 

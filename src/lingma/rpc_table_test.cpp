@@ -88,9 +88,12 @@ TEST(RpcTable, TakeAllEmptiesInIdOrder) {
 
 // ---------------------------------------------------------------- ClassifyInbound
 
-rpc::Message ParseReply(const std::optional<std::string>& reply) {
-  EXPECT_TRUE(reply);
-  return rpc::Parse(reply ? *reply : "");
+// The reply as it goes on the wire, parsed back.
+rpc::Message ParseReply(const Inbound& in) {
+  EXPECT_TRUE(in.reply);
+  std::string body;
+  if (in.reply) rpc::AppendReply(body, in.message.id, *in.reply);
+  return rpc::Parse(body);
 }
 
 TEST(ClassifyInbound, ResponseToOurRequest) {
@@ -117,7 +120,7 @@ TEST(ClassifyInbound, ChatPushAsRequestIsRoutedAndAnswered) {
   ASSERT_TRUE(in.push);
   EXPECT_EQ(in.push->request_id, "R");
   EXPECT_EQ(std::get<AnswerPush>(in.push->push).text, "pon");
-  const rpc::Message reply = ParseReply(in.reply);
+  const rpc::Message reply = ParseReply(in);
   EXPECT_EQ(reply.kind, rpc::Kind::kResponse);
   EXPECT_EQ(rpc::IntId(reply.id), 1);
   EXPECT_TRUE(reply.result.is_null());
@@ -137,7 +140,7 @@ TEST(ClassifyInbound, StringIdIsEchoed) {
   const Inbound in = ClassifyInbound(
       R"({"jsonrpc":"2.0","id":"p-7","method":"chat/think","params":{"requestId":"R"}})");
   EXPECT_EQ(in.action, Inbound::Action::kChatPush);
-  const rpc::Message reply = ParseReply(in.reply);
+  const rpc::Message reply = ParseReply(in);
   EXPECT_EQ(reply.id.as_string(), "p-7");
 }
 
@@ -147,14 +150,14 @@ TEST(ClassifyInbound, TitleUpdateIsAnsweredServerRequest) {
   EXPECT_EQ(in.action, Inbound::Action::kServerRequest);
   EXPECT_FALSE(in.push);
   EXPECT_EQ(in.message.method, "session/title/update");
-  EXPECT_EQ(rpc::IntId(ParseReply(in.reply).id), 5);
+  EXPECT_EQ(rpc::IntId(ParseReply(in).id), 5);
 }
 
 TEST(ClassifyInbound, ToolInvokeIsAnsweredToo) {
   const Inbound in = ClassifyInbound(R"({"jsonrpc":"2.0","id":8,"method":"tool/invoke",)"
                                      R"("params":{"requestId":"R","toolCallId":"c","name":"x"}})");
   EXPECT_EQ(in.action, Inbound::Action::kServerRequest);
-  const rpc::Message reply = ParseReply(in.reply);
+  const rpc::Message reply = ParseReply(in);
   EXPECT_EQ(rpc::IntId(reply.id), 8);
   EXPECT_TRUE(reply.result.is_null());
 }
@@ -190,7 +193,7 @@ TEST(ClassifyInbound, MalformedRequestWithIdGetsAnErrorReply) {
   const Inbound in =
       ClassifyInbound(R"({"jsonrpc":"2.0","id":4,"method":"chat/answer","params":3})");
   EXPECT_EQ(in.action, Inbound::Action::kInvalid);
-  const rpc::Message reply = ParseReply(in.reply);
+  const rpc::Message reply = ParseReply(in);
   ASSERT_TRUE(reply.error);
   EXPECT_EQ(reply.error->code, rpc::kInvalidRequest);
   EXPECT_EQ(rpc::IntId(reply.id), 4);
