@@ -103,7 +103,7 @@ class WriteBatch : public std::enable_shared_from_this<WriteBatch> {
 
  private:
   static constexpr std::size_t kMaxSpares = 256;
-  static constexpr std::size_t kMinSpareBytes = 64;  // smaller ones live inside the string
+  static constexpr std::size_t kMinSpareBytes = 64;  // not worth keeping below this
   static constexpr std::size_t kMaxSpareBytes = 4096;
 
   void Flush();
