@@ -212,6 +212,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(SameValue(fast->message.id, tree.message.id));
     FUZZ_CHECK(fast->message.method == tree.message.method);
     FUZZ_CHECK(fast->reply == tree.reply && fast->push == tree.push);
+    if (fast->reply) {  // the same bytes on the wire, id included
+      std::string fast_reply, tree_reply;
+      rpc::AppendReply(fast_reply, fast->message.id, *fast->reply);
+      rpc::AppendReply(tree_reply, tree.message.id, *tree.reply);
+      FUZZ_CHECK(fast_reply == tree_reply);
+    }
   }
   FUZZ_CHECK(IsValidId(m.id));
 

@@ -238,8 +238,7 @@ class ChunkedStream final : public ResponseStream {
 
   // A stream may stay open for minutes between chunks: its buffer is given back once sent.
   void Release() {
-    if (out_.capacity() == 0) return;
-    batch_->GiveBack(std::move(out_));
+    batch_->GiveBack(std::move(out_));  // it keeps only buffers worth keeping
     out_ = std::string();
   }
 
@@ -492,7 +491,7 @@ class BeastHttpServer final : public HttpServer {
             if (!*alive) co_return;
             streamed = chunked.begun();
             stream_reusable = stream_keep_alive && chunked.ended();
-          }  // the close watcher is cancelled here, before the connection reads again
+          }  // the stream's watchers are cancelled here, before the connection reads again
           if (streamed) {
             if (!stream_reusable || stopping_) break;
             continue;  // a kept-alive stream: wait for the next request

@@ -40,7 +40,10 @@ class ResponseStream {
   virtual boost::asio::awaitable<bool> Begin(
       int status, const std::vector<std::pair<std::string, std::string>>& headers,
       std::string_view content_type) = 0;
-  // Sends one chunk; false when the client is gone or too slow (write deadline).
+  // Sends one chunk, or queues it to leave with the other streams' chunks of this turn of the
+  // event loop; false when the client is gone or too slow (write deadline). A failure to send a
+  // queued chunk shows at the next Write or End. A client that stops reading is cut off by the
+  // write deadline of the next Write or End (a stream's keep-alives bound how long that is).
   virtual boost::asio::awaitable<bool> Write(std::string_view data) = 0;
   // Ends the body. The connection may then serve the next request.
   virtual boost::asio::awaitable<void> End() = 0;

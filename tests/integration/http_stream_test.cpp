@@ -367,6 +367,48 @@ TEST(HttpStream, StreamsWrittenInOneTurnEachGetTheirOwnChunks) {
   }
 }
 
+TEST(HttpStream, AHandlerThatReturnsWithAChunkQueuedEndsTheConnection) {
+  // The stream is gone before the batch's flush runs: its queued chunk is dropped with it and
+  // the connection is closed without the last chunk, so the client sees a cut-off response.
+  int served = 0;
+  Fixture fixture([&](const net::HttpRequest&,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    ++served;
+    co_await stream.Begin(200, {}, "text/plain");
+    co_await stream.Write("first");   // at once
+    co_await stream.Write("second");  // queued; the handler returns before the flush
+    co_return net::HttpResponse{};
+  });
+  std::atomic<bool> done = false;
+  std::string body;
+  bool ended = true;
+  std::string second_body;
+  std::thread client([&] {
+    {
+      RawClient c(fixture.server->port());
+      if (c.connected()) {
+        c.SendRequest("/stream");
+        c.ReadToEnd();  // false at the close
+        body = c.body();
+        ended = c.ended();
+      }
+    }
+    RawClient again(fixture.server->port());  // the server goes on serving
+    if (again.connected()) {
+      again.SendRequest("/stream");
+      again.ReadToEnd();
+      second_body = again.body();
+    }
+    done = true;
+  });
+  fixture.RunUntil(done);
+  client.join();
+  EXPECT_EQ(body, "first");
+  EXPECT_FALSE(ended);
+  EXPECT_EQ(second_body, "first");
+  EXPECT_EQ(served, 2);
+}
+
 TEST(HttpStream, AClientThatLeavesMidStreamFailsTheNextWrites) {
   std::atomic<bool> client_left = false;
   bool later_write_failed = false;
