@@ -146,7 +146,6 @@ class ChunkedStream final : public ResponseStream {
     head.chunked(true);
     head.keep_alive(keep_alive_);
     // Held back and sent with the first chunk: one write instead of two for every stream.
-    Release();
     out_ = batch_->TakeBuffer();
     out_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
     out_.append(http::obsolete_reason(static_cast<http::status>(status))).append("\r\n");
@@ -158,16 +157,16 @@ class ChunkedStream final : public ResponseStream {
     co_return true;
   }
 
-  // Queues the chunk for the batch's flush. The first chunk (with the head) leaves at once: a
-  // client waits for its first token, not for the other streams' chunks of the same burst. Only
-  // a client whose socket did not take the last flush, or a backlog over kMaxQueuedBytes, makes
-  // the caller wait here, bounded by the write timeout (a client that reads nothing is cut off).
+  // Queues the chunk for the batch's flush. Bytes that no flush is going to write — the head,
+  // before the first chunk, or what the socket did not take — make the chunk leave at once with
+  // them: a client waits for its first token, not for the other streams' chunks of the same
+  // burst, and a client that did not read the last flush (or a backlog over kMaxQueuedBytes)
+  // makes the caller wait here, bounded by the write timeout (one that reads nothing is cut off).
   asio::awaitable<bool> Write(std::string_view data) override {
     if (failed() || data.empty()) co_return !failed();
-    const bool first = !head_sent_;
-    head_sent_ = true;
+    const bool left_behind = !queued_ && !out_.empty();
     AppendChunk(data);
-    if (!first && !stalled_ && out_.size() <= kMaxQueuedBytes) {
+    if (!left_behind && out_.size() <= kMaxQueuedBytes) {
       if (!queued_) {
         slot_ = batch_->Add(this);
         queued_ = true;
@@ -180,7 +179,6 @@ class ChunkedStream final : public ResponseStream {
 
   asio::awaitable<void> End() override {
     if (failed()) co_return;
-    head_sent_ = true;
     out_.append(kLastChunk);
     ended_ = co_await Drain();
   }
@@ -210,15 +208,12 @@ class ChunkedStream final : public ResponseStream {
     std::function<void()> on_close;
   };
 
-  // About what one SSE batch of the relay holds; more waits for the socket.
+  // A few of the SSE sink's batches (it writes at 16 KiB); more waits for the socket.
   static constexpr std::size_t kMaxQueuedBytes = 64 * 1024;
 
   // A chunk: its size in hex, CRLF, the data, CRLF.
   void AppendChunk(std::string_view data) {
-    if (out_.empty()) {
-      Release();
-      out_ = batch_->TakeBuffer();
-    }
+    if (out_.empty()) out_ = batch_->TakeBuffer();
     static constexpr char kHex[] = "0123456789abcdef";
     char digits[sizeof(std::size_t) * 2];
     std::size_t n = 0;
@@ -253,12 +248,10 @@ class ChunkedStream final : public ResponseStream {
     }
     if (sent == out_.size()) return Release();
     out_.erase(0, sent);
-    stalled_ = true;
   }
 
   // Sends the rest once the client reads, unless a writer of this stream gets there first.
   void WatchForWritable() {
-    stalled_ = true;
     if (awaiting_writable_) return;
     awaiting_writable_ = true;
     auto gone = gone_;
@@ -269,11 +262,7 @@ class ChunkedStream final : public ResponseStream {
                                   awaiting_writable_ = false;
                                   if (ec || draining_ || out_.empty() || failed()) return;
                                   WriteNow();
-                                  if (out_.empty()) {
-                                    stalled_ = false;
-                                  } else if (!failed()) {
-                                    WatchForWritable();
-                                  }
+                                  if (!out_.empty() && !failed()) WatchForWritable();
                                 });
   }
 
@@ -289,7 +278,6 @@ class ChunkedStream final : public ResponseStream {
       if (ec) failed_ = true;
       Release();
     }
-    stalled_ = false;
     co_return !failed();
   }
 
@@ -331,15 +319,13 @@ class ChunkedStream final : public ResponseStream {
   std::chrono::milliseconds write_timeout_;
   bool keep_alive_;
   bool ended_ = false;
-  std::string out_;  // not yet written: the head until the first chunk, then queued chunks
+  std::string out_;  // not written yet: the head, queued chunks, what the socket did not take
   std::shared_ptr<Gone> gone_;
   std::size_t slot_ = 0;   // in the batch, while queued_
   bool queued_ = false;    // waits for the batch's flush
-  bool stalled_ = false;   // the socket did not take everything: writers drain
   bool draining_ = false;  // a Write or End waits for the socket
   bool awaiting_writable_ = false;
   bool begun_ = false;
-  bool head_sent_ = false;  // the first Write or End happened: later chunks are batched
   bool failed_ = false;
   bool watching_ = false;
 };

@@ -11,7 +11,6 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/child_process.hpp"
 #include "net/http_server.hpp"
 
 namespace {
@@ -28,8 +28,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(asio::use_awaitable);
+  co_await net::SleepFor(co_await asio::this_coro::executor, d);
 }
 
 // Lets the event loop run the handlers that are ready once.
