@@ -47,7 +47,7 @@ integration: build-test
 # Benchmarks (numbers printed, never asserted): the gateway vs lingma-sim driven directly
 # (latency, throughput, streams, memory, start-up), then session reuse on vs off; one table.
 bench: build
-	@cmake --build --preset release -j $(JOBS) --target loadgen loadgen_unit_tests
+	@cmake --build --preset release -j $(JOBS) --target loadgen loadgen_unit_tests sse_floor
 	@build/release/bench/loadgen_unit_tests --gtest_brief=1
 	@node bench/run_bench.mjs --build-dir build/release
 

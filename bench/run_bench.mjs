@@ -434,6 +434,32 @@ async function startSim(ctx, label, simEnv) {
   throw new Error(`${label}: lingma-sim did not write ${dir}/.info\n${tail.slice(-10).join('\n')}`);
 }
 
+// Starts sse_floor (bench/floor): the same paced streams from a plain epoll server with no
+// upstream, so what loadgen measures against it is the cost of the fan-out alone on this machine.
+async function startFloor(ctx, label, { deltas, delayMs, contentBytes }) {
+  const args = ['--deltas', String(deltas), '--delay-ms', String(delayMs), '--tick-us', String(ctx.opts['sim-tick-us']),
+    '--content-bytes', String(contentBytes)];
+  const proc = spawnRaised(ctx.bins.floor, args, { cwd: ctx.tmp, env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail = watchStderr(proc, path.join(ctx.tmp, `${label}.log`));
+  ctx.stoppers.push(async () => {
+    const died = proc.exitCode !== null || proc.signalCode !== null;
+    const r = await stopProcess(proc);
+    if (died) throw new Error(`${label}: sse_floor exited on its own (code ${r.code}, signal ${r.signal})\n${tail.slice(-10).join('\n')}`);
+  });
+  proc.stdout.setEncoding('utf8');
+  const port = await new Promise((resolve) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/\{"port":(\d+)\}/);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.exitInfo.then(() => resolve(0));
+  });
+  if (!port) throw new Error(`${label}: sse_floor did not start\n${tail.slice(-10).join('\n')}`);
+  return { pid: proc.pid, port };
+}
+
 // Runs loadgen once; `watch` is a pid whose CPU (and RSS, fds) is sampled around the run.
 async function loadgen(ctx, args, { watch = [] } = {}) {
   const before = watch.map((pid) => ({ pid, cpu: cpuSeconds(pid), rss: rssKiB(pid) }));
@@ -675,10 +701,13 @@ async function scenarioStreams(ctx, n, variant) {
     `each run starts streams for ${seconds} s (workers ramped over ${ramp} ms, streams starting in the first ${warmup} ms not sampled)`);
   const sim = await startSim(ctx, `paced-${n}-direct-sim`, env);
   const gw = await startGateway(ctx, `paced-${n}-gateway`, env);
+  // The simulator splits the answer (deltas * 8 bytes) into deltas of 8 bytes.
+  const floor = await startFloor(ctx, `paced-${n}-floor`, { deltas, delayMs: pace, contentBytes: 8 });
   const common = ['--concurrency', String(n), '--duration-s', String(seconds), '--ramp-ms', String(ramp),
     '--warmup-ms', String(warmup), '--expect-deltas', String(deltas), '--timeout-ms', String(streamMs + 30_000)];
   const direct = ['--mode', 'direct', '--port', String(sim.port), '--connections', String(opts['direct-connections']), ...common];
   const gateway = ['--mode', 'gateway', '--stream', '--port', String(gw.port), ...common];
+  const floorArgs = ['--mode', 'gateway', '--stream', '--port', String(floor.port), ...common];
   const runs = [];
   for (let rep = 1; rep <= opts.reps; rep++) {
     const d = await loadgen(ctx, [...direct, '--label', 'streams-direct'], { watch: [sim.pid] });
@@ -686,7 +715,9 @@ async function scenarioStreams(ctx, n, variant) {
     const g = await loadgen(ctx, [...gateway, '--label', 'streams-gateway'], { watch: [gw.pid, ...gw.simPids()] });
     describeRun(`rep ${rep} gateway`, g);
     gw.reportWarnings(ctx, `${n}-stream run ${rep}`);
-    runs.push({ d, g });
+    const f = await loadgen(ctx, [...floorArgs, '--label', 'streams-floor'], { watch: [floor.pid] });
+    describeRun(`rep ${rep} floor`, f);
+    runs.push({ d, g, f });
   }
   const ttft = median(runs.map(({ d, g }) => g.ttft_us.p99 - d.ttft_us.p99));
   const gap = median(runs.map(({ d, g }) => g.gap_us.p99 - d.gap_us.p99));
@@ -700,6 +731,12 @@ async function scenarioStreams(ctx, n, variant) {
   const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
   const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
   if (errors) ctx.problems.push(`${n} paced streams: ${errors} failed stream(s)`);
+  const floorErrors = runs.reduce((a, { f }) => a + f.errors, 0);
+  if (floorErrors) ctx.problems.push(`${n} paced streams: ${floorErrors} failed stream(s) from sse_floor`);
+  const fttft = median(runs.map(({ d, f }) => f.ttft_us.p99 - d.ttft_us.p99));
+  const fgap = median(runs.map(({ d, f }) => f.gap_us.p99 - d.gap_us.p99));
+  const floorDelta = median(runs.map(({ f }) => div(f.watched[0].cpu_s * 1e6, f.deltas)));
+  const flg = cpuPair(runs.map((r) => r.f.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
   // The baseline must itself hold the pacing, or "added" measures queueing in an overloaded
   // machine: its median gap within 25% of the pacing, its median first delta within 10 ms of it.
   const dgap50 = median(runs.map(({ d }) => d.gap_us.p50));
@@ -726,6 +763,11 @@ async function scenarioStreams(ctx, n, variant) {
   return [
     row(`${name}: added TTFT p99`, '≤ 1 ms', fmt.ms(div(ttft, 1000)), `direct p99 ${fmt.ms(div(dttft, 1000))}`, fmt.ratio(rttft), judge(ttft), lg),
     row(`${name}: added inter-chunk gap p99`, '≤ 1 ms', fmt.ms(div(gap, 1000)), `direct p99 ${fmt.ms(div(dgap, 1000))}`, fmt.ratio(rgap), judge(gap), lg),
+    // Not a target: what any single-threaded HTTP server pays here to fan these deltas out.
+    row(`${name}: floor (do-nothing paced SSE server, bench/floor): added TTFT p99 / gap p99; CPU per delta`, 'report',
+      `${fmt.ms(div(fttft, 1000))} / ${fmt.ms(div(fgap, 1000))}; ${fmt.us(floorDelta)}`,
+      `gateway ${fmt.ms(div(ttft, 1000))} / ${fmt.ms(div(gap, 1000))}; ${fmt.us(cpuDelta)}`,
+      fmt.ratio(div(cpuDelta, floorDelta)), 'report', flg),
     row(`${name}: gateway CPU per delta`, 'report', fmt.us(cpuDelta), `sim CPU/delta ${fmt.us(simDelta)}`, fmt.ratio(div(cpuDelta, simDelta)), 'report', lg),
     // The gateway runs on one thread: near a whole core it queues, whatever the other core does.
     row(`${name}: cores in use, gateway path (gateway alone) / direct path`, 'report',
@@ -845,12 +887,13 @@ function printTable(rows) {
 
 function resolveBuildDir(arg) {
   const dir = path.resolve(arg || path.join(REPO_DIR, 'build', 'release'));
-  const bins = { gateway: path.join(dir, 'lingma-gateway'), sim: path.join(dir, 'lingma-sim'), loadgen: path.join(dir, 'loadgen') };
+  const bins = { gateway: path.join(dir, 'lingma-gateway'), sim: path.join(dir, 'lingma-sim'), loadgen: path.join(dir, 'loadgen'),
+    floor: path.join(dir, 'sse_floor') };
   for (const [name, bin] of Object.entries(bins)) {
     try {
       fs.accessSync(bin, fs.constants.X_OK);
     } catch {
-      throw new UsageError(`${bin} not found (${name}); build first: cmake --build --preset release --target lingma-gateway lingma-sim loadgen`);
+      throw new UsageError(`${bin} not found (${name}); build first: cmake --build --preset release --target lingma-gateway lingma-sim loadgen sse_floor`);
     }
   }
   return { dir, bins };
