@@ -1,4 +1,4 @@
-// Fuzzes the OpenAI response rendering (api/openai/chat_response.hpp, errors.hpp, json_text.hpp)
+// Fuzzes the OpenAI response rendering (api/openai/chat_response.hpp, errors.hpp) and text/json_text.hpp
 // with arbitrary text, ids, model names, finish reasons and token counts.
 //
 // Invariants:
@@ -18,7 +18,7 @@
 
 #include "api/openai/chat_response.hpp"
 #include "api/openai/errors.hpp"
-#include "api/openai/json_text.hpp"
+#include "text/json_text.hpp"
 #include "chat/model.hpp"
 #include "fuzz/fuzz_common.hpp"
 
@@ -27,7 +27,7 @@ namespace {
 namespace json = boost::json;
 namespace oa = api::openai;
 
-// Reference for AppendJsonString's repair: each maximal ill-formed subpart becomes U+FFFD.
+// Reference for json_text::AppendString's repair: each maximal ill-formed subpart becomes U+FFFD.
 std::string Repair(std::string_view s) {
   std::string out;
   std::size_t i = 0;
@@ -192,11 +192,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view reasoning = std::string_view(text).substr(cut);
   error.message = text;
 
-  // AppendJsonString alone.
+  // json_text::AppendString alone.
   {
     std::string out;
-    oa::AppendJsonString(out, text);
-    CheckString(ParseOrDie(out, "AppendJsonString"), text);
+    json_text::AppendString(out, text);
+    CheckString(ParseOrDie(out, "json_text::AppendString"), text);
   }
 
   std::string stream;

@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "text/utf8.hpp"
+#include "text/json_text.hpp"
 
 namespace obs {
 namespace {
@@ -62,7 +62,7 @@ void AppendValue(std::string& out, const Field::Value& value) {
         } else if constexpr (std::is_same_v<T, bool>) {
           out += v ? "true" : "false";
         } else if constexpr (std::is_same_v<T, std::string_view>) {
-          AppendJsonString(out, v);
+          json_text::AppendString(out, v);
         } else {
           out += "null";
         }
@@ -107,67 +107,6 @@ std::string_view LevelName(Level level) {
       return "error";
   }
   return "unknown";
-}
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  std::size_t i = 0;
-  while (i < text.size()) {
-    // Copy the longest run that needs no escaping in one append.
-    std::size_t run = i;
-    while (run < text.size()) {
-      const auto c = static_cast<unsigned char>(text[run]);
-      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-      ++run;
-    }
-    out.append(text.data() + i, run - i);
-    i = run;
-    if (i >= text.size()) break;
-
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      const int length = utf8::SequenceLength(text.substr(i));
-      if (length > 0) {
-        out.append(text.data() + i, static_cast<std::size_t>(length));
-        i += static_cast<std::size_t>(length);
-      } else {
-        out += utf8::kReplacementCharacter;
-        i += static_cast<std::size_t>(-length);
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
-        break;
-    }
-    ++i;
-  }
-  out += '"';
 }
 
 void AppendTimestamp(std::string& out, std::chrono::system_clock::time_point time) {
@@ -215,10 +154,10 @@ void Logger::Log(Level level, std::string_view event, std::initializer_list<Fiel
   line_ += "\",\"level\":\"";
   line_ += LevelName(level);
   line_ += "\",\"event\":";
-  AppendJsonString(line_, event);
+  json_text::AppendString(line_, event);
   for (const Field& field : fields) {
     line_ += ',';
-    AppendJsonString(line_, field.key);
+    json_text::AppendString(line_, field.key);
     line_ += ':';
     AppendValue(line_, field.value);
   }

@@ -98,10 +98,6 @@ class Logger {
   std::string line_;  // reused for every line so that steady-state logging does not allocate
 };
 
-// Appends `text` to `out` as a quoted JSON string. Invalid UTF-8 becomes U+FFFD (one per maximal
-// invalid subsequence, as Unicode recommends). Exposed for tests and for other JSON-lines writers.
-void AppendJsonString(std::string& out, std::string_view text);
-
 // Appends the UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ".
 void AppendTimestamp(std::string& out, std::chrono::system_clock::time_point time);
 

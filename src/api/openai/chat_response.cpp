@@ -1,7 +1,7 @@
 // Chat completion rendering; see chat_response.hpp.
 #include "api/openai/chat_response.hpp"
 
-#include "api/openai/json_text.hpp"
+#include "text/json_text.hpp"
 
 namespace api::openai {
 namespace {
@@ -13,30 +13,30 @@ std::string_view FinishReasonOrStop(std::string_view finish_reason) {
 
 void AppendUsage(std::string& out, const chat::Usage& usage, std::int64_t reasoning_tokens) {
   out.append(R"({"prompt_tokens":)");
-  AppendJsonInt(out, usage.prompt_tokens);
+  json_text::AppendInt(out, usage.prompt_tokens);
   out.append(R"(,"completion_tokens":)");
-  AppendJsonInt(out, usage.completion_tokens);
+  json_text::AppendInt(out, usage.completion_tokens);
   out.append(R"(,"total_tokens":)");
-  AppendJsonInt(out, usage.total_tokens());
+  json_text::AppendInt(out, usage.total_tokens());
   out.append(R"(,"prompt_tokens_details":{"cached_tokens":0})");
   out.append(R"(,"completion_tokens_details":{"reasoning_tokens":)");
-  AppendJsonInt(out, reasoning_tokens);
+  json_text::AppendInt(out, reasoning_tokens);
   out.append("}}");
 }
 
 // id, object, created, model and system_fingerprint, in OpenAI's order, after the opening brace.
 void AppendHeader(std::string& out, const ResponseMeta& meta, std::string_view object) {
   out.append(R"({"id":)");
-  AppendJsonString(out, meta.id);
+  json_text::AppendString(out, meta.id);
   out.append(R"(,"object":)");
-  AppendJsonString(out, object);
+  json_text::AppendString(out, object);
   out.append(R"(,"created":)");
-  AppendJsonInt(out, meta.created);
+  json_text::AppendInt(out, meta.created);
   out.append(R"(,"model":)");
-  AppendJsonString(out, meta.model);
+  json_text::AppendString(out, meta.model);
   if (!meta.system_fingerprint.empty()) {
     out.append(R"(,"system_fingerprint":)");
-    AppendJsonString(out, meta.system_fingerprint);
+    json_text::AppendString(out, meta.system_fingerprint);
   }
 }
 
@@ -53,7 +53,7 @@ void EndChunk(std::string& out, const ResponseMeta& meta, std::string_view finis
   if (finish_reason.empty()) {
     out.append("null");
   } else {
-    AppendJsonString(out, finish_reason);
+    json_text::AppendString(out, finish_reason);
   }
   out.append("}]");
   if (meta.usage_field) out.append(R"(,"usage":null)");
@@ -64,9 +64,9 @@ void AppendTextChunk(std::string& out, const ResponseMeta& meta, std::string_vie
                      std::string_view text) {
   BeginChunk(out, meta);
   out.push_back('{');
-  AppendJsonString(out, field);
+  json_text::AppendString(out, field);
   out.push_back(':');
-  AppendJsonString(out, text);
+  json_text::AppendString(out, text);
   out.push_back('}');
   EndChunk(out, meta, {});
 }
@@ -80,14 +80,14 @@ std::string RenderCompletion(const ResponseMeta& meta, std::string_view content,
   out.reserve(content.size() + reasoning.size() + 512);
   AppendHeader(out, meta, "chat.completion");
   out.append(R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)");
-  AppendJsonString(out, content);
+  json_text::AppendString(out, content);
   out.append(R"(,"refusal":null)");
   if (!reasoning.empty()) {
     out.append(R"(,"reasoning_content":)");
-    AppendJsonString(out, reasoning);
+    json_text::AppendString(out, reasoning);
   }
   out.append(R"(},"logprobs":null,"finish_reason":)");
-  AppendJsonString(out, FinishReasonOrStop(finish_reason));
+  json_text::AppendString(out, FinishReasonOrStop(finish_reason));
   out.append(R"(}],"usage":)");
   AppendUsage(out, usage, reasoning_tokens);
   out.push_back('}');
@@ -117,13 +117,13 @@ DeltaChunkWriter::DeltaChunkWriter(const ResponseMeta& meta) {
 
 void DeltaChunkWriter::AppendContent(std::string& out, std::string_view text) const {
   out.append(prefix_).append(R"("content":)");
-  AppendJsonString(out, text);
+  json_text::AppendString(out, text);
   out.append(suffix_);
 }
 
 void DeltaChunkWriter::AppendReasoning(std::string& out, std::string_view text) const {
   out.append(prefix_).append(R"("reasoning_content":)");
-  AppendJsonString(out, text);
+  json_text::AppendString(out, text);
   out.append(suffix_);
 }
 

@@ -3,7 +3,7 @@
 
 #include <utility>
 
-#include "api/openai/json_text.hpp"
+#include "text/json_text.hpp"
 
 namespace api::openai {
 namespace {
@@ -12,7 +12,7 @@ void AppendStringOrNull(std::string& out, const std::string& value) {
   if (value.empty()) {
     out.append("null");
   } else {
-    AppendJsonString(out, value);
+    json_text::AppendString(out, value);
   }
 }
 
@@ -20,9 +20,9 @@ void AppendStringOrNull(std::string& out, const std::string& value) {
 
 void AppendErrorJson(std::string& out, const ApiError& error) {
   out.append(R"({"error":{"message":)");
-  AppendJsonString(out, error.message);
+  json_text::AppendString(out, error.message);
   out.append(R"(,"type":)");
-  AppendJsonString(out, error.type);
+  json_text::AppendString(out, error.type);
   out.append(R"(,"param":)");
   AppendStringOrNull(out, error.param);
   out.append(R"(,"code":)");

@@ -7,7 +7,7 @@
 #include <set>
 #include <utility>
 
-#include "api/openai/json_text.hpp"
+#include "text/json_text.hpp"
 
 namespace api::openai {
 namespace {
@@ -64,17 +64,17 @@ ModelEntry EntryFor(const UpstreamModel& model, std::string id) {
 
 void AppendModel(std::string& out, const ModelEntry& model, std::int64_t created) {
   out.append(R"({"id":)");
-  AppendJsonString(out, model.id);
+  json_text::AppendString(out, model.id);
   out.append(R"(,"object":"model","created":)");
-  AppendJsonInt(out, created);
+  json_text::AppendInt(out, created);
   out.append(R"(,"owned_by":"lingma","display_name":)");
-  AppendJsonString(out, model.display_name);
+  json_text::AppendString(out, model.display_name);
   out.append(R"(,"reasoning":)");
   out.append(model.reasoning ? "true" : "false");
   out.append(R"(,"vision":)");
   out.append(model.vision ? "true" : "false");
   out.append(R"(,"upstream_key":)");
-  AppendJsonString(out, model.upstream_key);
+  json_text::AppendString(out, model.upstream_key);
   out.push_back('}');
 }
 

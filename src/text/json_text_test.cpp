@@ -1,5 +1,5 @@
 // Tests for JSON string escaping and UTF-8 repair.
-#include "api/openai/json_text.hpp"
+#include "text/json_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,14 +9,14 @@
 #include <limits>
 #include <random>
 
-namespace api::openai {
+namespace json_text {
 namespace {
 
 namespace json = boost::json;
 
 std::string Escaped(std::string_view text) {
   std::string out;
-  AppendJsonString(out, text);
+  AppendString(out, text);
   return out;
 }
 
@@ -26,30 +26,30 @@ std::string RoundTrip(std::string_view text) {
   return std::string(v.as_string());
 }
 
-TEST(OpenAiJsonText, PlainAsciiIsQuotedOnly) {
+TEST(JsonText, PlainAsciiIsQuotedOnly) {
   EXPECT_EQ(Escaped("hello world"), "\"hello world\"");
   EXPECT_EQ(Escaped(""), "\"\"");
 }
 
-TEST(OpenAiJsonText, EscapesQuotesBackslashesAndShortForms) {
+TEST(JsonText, EscapesQuotesBackslashesAndShortForms) {
   EXPECT_EQ(Escaped(R"(say "hi" \ there)"), R"("say \"hi\" \\ there")");
   EXPECT_EQ(Escaped("a\nb\rc\td\be\ff"), R"("a\nb\rc\td\be\ff")");
 }
 
-TEST(OpenAiJsonText, EscapesOtherControlCharactersAsUnicode) {
+TEST(JsonText, EscapesOtherControlCharactersAsUnicode) {
   EXPECT_EQ(Escaped(std::string_view("\x00\x01\x1f", 3)), R"("\u0000\u0001\u001f")");
   // DEL and '/' need no escaping in JSON and are left alone.
   EXPECT_EQ(Escaped("\x7f/"), "\"\x7f/\"");
 }
 
-TEST(OpenAiJsonText, KeepsCjkAndEmojiAsRawUtf8) {
+TEST(JsonText, KeepsCjkAndEmojiAsRawUtf8) {
   EXPECT_EQ(Escaped("你好，世界"), "\"你好，世界\"");
   EXPECT_EQ(Escaped("ok 😀👍🏽"), "\"ok 😀👍🏽\"");
   EXPECT_EQ(Escaped("\xC2\xA9\xE2\x80\xA8"), "\"\xC2\xA9\xE2\x80\xA8\"");  // ©, U+2028
   EXPECT_EQ(RoundTrip("混合 text \"q\"\n😀"), "混合 text \"q\"\n😀");
 }
 
-TEST(OpenAiJsonText, ReplacesIllFormedUtf8WithReplacementCharacter) {
+TEST(JsonText, ReplacesIllFormedUtf8WithReplacementCharacter) {
   const std::string r = "\xEF\xBF\xBD";
   struct Case {
     std::string input;
@@ -76,7 +76,7 @@ TEST(OpenAiJsonText, ReplacesIllFormedUtf8WithReplacementCharacter) {
   }
 }
 
-TEST(OpenAiJsonText, AnyBytesGiveValidJson) {
+TEST(JsonText, AnyBytesGiveValidJson) {
   std::mt19937 rng(20250101);
   std::uniform_int_distribution<int> length(0, 40);
   std::uniform_int_distribution<int> byte(0, 255);
@@ -91,22 +91,47 @@ TEST(OpenAiJsonText, AnyBytesGiveValidJson) {
   }
 }
 
-TEST(OpenAiJsonText, AppendsWithoutClearing) {
+TEST(JsonText, EveryShortByteStringGivesValidJson) {
+  // All two-byte strings, and three-byte strings around the multi-byte lead ranges followed by a
+  // backslash: whatever a client or Lingma sends, the text must stay parseable.
+  const auto parses = [](std::string_view bytes) {
+    boost::system::error_code ec;
+    json::parse(Escaped(bytes), ec);
+    return !ec;
+  };
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      const char bytes[] = {static_cast<char>(a), static_cast<char>(b)};
+      ASSERT_TRUE(parses(std::string_view(bytes, 2))) << a << " " << b;
+    }
+  }
+  for (int a = 0xC0; a < 256; ++a) {
+    for (int b = 0x70; b < 0xD0; ++b) {
+      for (int c = 0x70; c < 0xD0; c += 7) {
+        const char bytes[] = {static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
+                              '\\'};
+        ASSERT_TRUE(parses(std::string_view(bytes, 4))) << a << " " << b << " " << c;
+      }
+    }
+  }
+}
+
+TEST(JsonText, AppendsWithoutClearing) {
   std::string out = "x=";
-  AppendJsonString(out, "y");
-  AppendJsonInt(out, -42);
+  AppendString(out, "y");
+  AppendInt(out, -42);
   EXPECT_EQ(out, "x=\"y\"-42");
 }
 
-TEST(OpenAiJsonText, IntegersInFullRange) {
+TEST(JsonText, IntegersInFullRange) {
   std::string out;
-  AppendJsonInt(out, 0);
+  AppendInt(out, 0);
   out.push_back(' ');
-  AppendJsonInt(out, std::numeric_limits<std::int64_t>::min());
+  AppendInt(out, std::numeric_limits<std::int64_t>::min());
   out.push_back(' ');
-  AppendJsonInt(out, std::numeric_limits<std::int64_t>::max());
+  AppendInt(out, std::numeric_limits<std::int64_t>::max());
   EXPECT_EQ(out, "0 -9223372036854775808 9223372036854775807");
 }
 
 }  // namespace
-}  // namespace api::openai
+}  // namespace json_text

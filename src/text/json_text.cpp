@@ -1,18 +1,18 @@
 // JSON text writing; see json_text.hpp.
-#include "api/openai/json_text.hpp"
+#include "text/json_text.hpp"
 
 #include <charconv>
 
 #include "text/utf8.hpp"
 
-namespace api::openai {
+namespace json_text {
 namespace {
 
 bool NeedsAttention(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
 
 }  // namespace
 
-void AppendJsonString(std::string& out, std::string_view text) {
+void AppendString(std::string& out, std::string_view text) {
   out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
   std::size_t run_start = 0;
@@ -72,10 +72,10 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
-void AppendJsonInt(std::string& out, std::int64_t value) {
+void AppendInt(std::string& out, std::int64_t value) {
   char buffer[24];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   out.append(buffer, result.ptr);
 }
 
-}  // namespace api::openai
+}  // namespace json_text
