@@ -255,8 +255,9 @@ class DirectSession final : public TurnSession {
     ask.question = shared_->question;
     ask.model_key = shared_->model_key;
     DirectTurn turn{&trace, &wake, ask.request_id, connection->NextId()};
-    const std::string frame =
-        lingma::EncodeFrame(rpc::Request(turn.ask_id, "chat/ask", lingma::ChatAskParams(ask)));
+    std::string body;
+    rpc::AppendRequest(body, turn.ask_id, "chat/ask", lingma::ChatAskParamsJson(ask));
+    const std::string frame = lingma::EncodeFrame(body);
     if (!connection->Ask(turn, frame)) {
       trace.Fail("disconnected", "the connection to the simulator is closed");
       co_return;

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "text/json_text.hpp"
+
 namespace lingma {
 namespace {
 
@@ -129,38 +131,45 @@ void AppendHex(std::string& out, std::uint64_t v) {
 
 }  // namespace
 
-json::object ChatAskParams(const ChatAsk& ask) {
+std::string ChatAskParamsJson(const ChatAsk& ask) {
+  using json_text::AppendString;
   const std::string_view model = ask.model_key.empty() ? "auto" : std::string_view(ask.model_key);
-  return json::object{
-      {"requestId", Sv(ask.request_id)},
-      {"sessionId", Sv(ask.session_id)},
-      {"chatTask", "FREE_INPUT"},
-      {"sessionType", Sv(ask.session_type)},
-      {"mode", Sv(ask.mode)},
-      {"questionText", Sv(ask.question)},
-      {"chatContext", json::object{{"text", Sv(ask.question)},
-                                   {"preferredLanguage", Sv(ask.preferred_language)},
-                                   {"localeLang", Sv(ask.preferred_language)},
-                                   {"imageUrls", json::array()}}},
-      {"codeLanguage", ""},
-      {"isReply", ask.is_reply},
-      {"source", 1},
-      {"stream", true},
-      {"taskDefinitionType", "system"},
-      {"targetAgent", ""},
-      {"shellType", "bash"},
-      {"extra",
-       json::object{{"modelConfig", json::object{{"key", Sv(model)}}}, {"context", json::array()}}},
-      // Off: project rules, the ask agent and auto memory inflate every prompt with context the
-      // gateway's clients did not send, and the agent path calls tools back on the client.
-      {"pluginPayloadConfig", json::object{{"isEnableProjectRule", false},
-                                           {"isEnableAskAgent", false},
-                                           {"isEnableAutoMemory", false}}},
-      {"customModel", nullptr},
-      {"preferredLanguage", Sv(ask.preferred_language)},
-      // Deltas as produced, not re-paced for a typing animation.
-      {"closeTypewriter", true},
-  };
+  // Written as text: the question can be a whole conversation, and building a JSON object first
+  // copied it twice more and cost ~50 allocations per turn.
+  std::string out;
+  out.reserve(2 * ask.question.size() + 768);
+  out.append("{\"requestId\":");
+  AppendString(out, ask.request_id);
+  out.append(",\"sessionId\":");
+  AppendString(out, ask.session_id);
+  out.append(",\"chatTask\":\"FREE_INPUT\",\"sessionType\":");
+  AppendString(out, ask.session_type);
+  out.append(",\"mode\":");
+  AppendString(out, ask.mode);
+  out.append(",\"questionText\":");
+  AppendString(out, ask.question);
+  out.append(",\"chatContext\":{\"text\":");
+  AppendString(out, ask.question);
+  out.append(",\"preferredLanguage\":");
+  AppendString(out, ask.preferred_language);
+  out.append(",\"localeLang\":");
+  AppendString(out, ask.preferred_language);
+  out.append(",\"imageUrls\":[]},\"codeLanguage\":\"\",\"isReply\":");
+  out.append(ask.is_reply ? "true" : "false");
+  out.append(
+      ",\"source\":1,\"stream\":true,\"taskDefinitionType\":\"system\",\"targetAgent\":\"\","
+      "\"shellType\":\"bash\",\"extra\":{\"modelConfig\":{\"key\":");
+  AppendString(out, model);
+  // Off: project rules, the ask agent and auto memory inflate every prompt with context the
+  // gateway's clients did not send, and the agent path calls tools back on the client.
+  out.append(
+      "},\"context\":[]},\"pluginPayloadConfig\":{\"isEnableProjectRule\":false,"
+      "\"isEnableAskAgent\":false,\"isEnableAutoMemory\":false},\"customModel\":null,"
+      "\"preferredLanguage\":");
+  AppendString(out, ask.preferred_language);
+  // Deltas as produced, not re-paced for a typing animation.
+  out.append(",\"closeTypewriter\":true}");
+  return out;
 }
 
 ChatAskAck ParseChatAskResult(const json::value& result) {

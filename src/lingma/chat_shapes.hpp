@@ -34,8 +34,8 @@ struct ChatAsk {
 // The full chat/ask params (protocol §6.1). Agent features stay off (pluginPayloadConfig all
 // false, mode as given, normally "chat"): in agent mode Lingma asks the client to run tools, which
 // a headless gateway cannot do. No workspace path is sent here: the instance's work dir is
-// announced once in `initialize`.
-boost::json::object ChatAskParams(const ChatAsk& ask);
+// announced once in `initialize`. Returned as JSON text (an object), ready for rpc::AppendRequest.
+std::string ChatAskParamsJson(const ChatAsk& ask);
 
 struct ChatAskAck {
   bool accepted = false;

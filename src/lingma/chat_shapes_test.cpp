@@ -46,7 +46,7 @@ TEST(ChatAskParams, GoldenFields) {
     "preferredLanguage": "en",
     "closeTypewriter": true
   })");
-  EXPECT_EQ(json::value(ChatAskParams(ask)), expected) << json::serialize(ChatAskParams(ask));
+  EXPECT_EQ(J(ChatAskParamsJson(ask)), expected) << ChatAskParamsJson(ask);
 }
 
 TEST(ChatAskParams, ReplyDefaultsAndLanguage) {
@@ -56,7 +56,7 @@ TEST(ChatAskParams, ReplyDefaultsAndLanguage) {
   ask.is_reply = true;
   ask.session_type = "developer";
   ask.preferred_language = "zh-CN";
-  const json::object p = ChatAskParams(ask);
+  const json::object p = J(ChatAskParamsJson(ask)).as_object();
   EXPECT_EQ(p.at("sessionId").as_string(), "") << "empty session id lets Lingma allocate one";
   EXPECT_EQ(p.at("extra").at("modelConfig").at("key").as_string(), "auto");
   EXPECT_TRUE(p.at("isReply").as_bool());
@@ -67,6 +67,34 @@ TEST(ChatAskParams, ReplyDefaultsAndLanguage) {
   EXPECT_EQ(p.at("preferredLanguage").as_string(), "zh-CN");
   // Defect 13 of the original: no gateway working directory leaks into the payload.
   EXPECT_EQ(json::serialize(p).find("workspacePath"), std::string::npos);
+}
+
+TEST(ChatAskParams, EscapesEveryStringField) {
+  ChatAsk ask;
+  ask.request_id = "id\"1";
+  ask.session_id = "s\\2";
+  ask.question = std::string("line 1\nsaid \"hi\"\t\x01 \xE4\xBD\xA0\xFF end");
+  ask.model_key = "m/\"k\"";
+  ask.session_type = "t\n";
+  ask.mode = "m\r";
+  ask.preferred_language = "l\\";
+  const std::string text = ChatAskParamsJson(ask);
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);  // strict: rejects raw controls and bad UTF-8
+  ASSERT_FALSE(ec) << text;
+  const json::object& p = v.as_object();
+  EXPECT_EQ(p.at("requestId").as_string(), "id\"1");
+  EXPECT_EQ(p.at("sessionId").as_string(), "s\\2");
+  // Ill-formed UTF-8 (here a lone 0xFF) arrives as U+FFFD, never as bytes Lingma cannot parse.
+  const std::string question = "line 1\nsaid \"hi\"\t\x01 \xE4\xBD\xA0\xEF\xBF\xBD end";
+  EXPECT_EQ(p.at("questionText").as_string(), question);
+  EXPECT_EQ(p.at("chatContext").at("text").as_string(), question);
+  EXPECT_EQ(p.at("extra").at("modelConfig").at("key").as_string(), "m/\"k\"");
+  EXPECT_EQ(p.at("sessionType").as_string(), "t\n");
+  EXPECT_EQ(p.at("mode").as_string(), "m\r");
+  EXPECT_EQ(p.at("chatContext").at("localeLang").as_string(), "l\\");
+  EXPECT_EQ(p.at("preferredLanguage").as_string(), "l\\");
+  EXPECT_EQ(p.size(), 19u) << "no field lost or added";
 }
 
 TEST(ParseChatAskResult, AcceptsIsSuccessOrSuccess) {

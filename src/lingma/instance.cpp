@@ -131,7 +131,7 @@ asio::awaitable<Result<bool>> InstanceCore::Handshake() {
       {"pluginVersion", options.client_version},
       {"allowStatistics", false},
   };
-  auto init = co_await Call("initialize", std::move(params), options.rpc_timeout);
+  auto init = co_await Call("initialize", rpc::ParamsText(params), options.rpc_timeout);
   if (!init) co_return Error{init.error().kind, "initialize: " + init.error().message};
   // Lingma answers `initialized` with "unknown method" in its log; harmless, and LSP expects it.
   if (connection) {
@@ -139,7 +139,7 @@ asio::awaitable<Result<bool>> InstanceCore::Handshake() {
     AppendFrame(frame, rpc::Notification("initialized", json::object{}));
     connection->Send(frame);
   }
-  auto status = co_await Call("auth/status", json::object{}, options.rpc_timeout);
+  auto status = co_await Call("auth/status", "{}", options.rpc_timeout);
   if (!status) co_return Error{status.error().kind, "auth/status: " + status.error().message};
   auth = ParseAuthStatus(*status);
   logger.Info("instance.auth", {{"instance", options.index}, {"auth", auth.describe()}});
@@ -279,7 +279,7 @@ asio::awaitable<void> InstanceCore::Heartbeat(std::shared_ptr<net::WsConnection>
     timer.expires_after(options.heartbeat_interval);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (closing || !conn->is_open() || connection != conn) break;
-    auto pong = co_await Call("ping", json::object{}, options.rpc_timeout);
+    auto pong = co_await Call("ping", "{}", options.rpc_timeout);
     if (!pong && pong.error().kind == ErrorKind::kTimeout && connection == conn) {
       SetError("Lingma did not answer ping within the RPC timeout");
       conn->Close();  // the reader ends, the supervisor reconnects
@@ -290,7 +290,8 @@ asio::awaitable<void> InstanceCore::Heartbeat(std::shared_ptr<net::WsConnection>
 
 // --- RPC ---------------------------------------------------------------------------------------
 
-asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, json::value params,
+asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method,
+                                                        std::string params_json,
                                                         milliseconds timeout) {
   auto self = shared_from_this();
   if (!connection || !connection->is_open()) {
@@ -302,9 +303,16 @@ asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, json
   const std::int64_t id = rpc.Add(method, deadline);
   auto waiter = std::make_shared<CallWaiter>(executor);
   waiters.emplace(id, waiter);
-  std::string frame;
-  AppendFrame(frame, rpc::Request(id, method, params));
-  if (!connection->Send(frame)) {
+  bool sent = false;
+  {  // the request's text (a chat/ask holds the whole prompt) is not kept during the wait
+    std::string body;
+    rpc::AppendRequest(body, id, method, params_json);
+    params_json = std::string();
+    std::string frame;
+    AppendFrame(frame, body);
+    sent = connection->Send(frame);
+  }
+  if (!sent) {
     rpc.Take(id);
     waiters.erase(id);
     co_return Error{ErrorKind::kDisconnected, "could not send " + method + " to Lingma"};
@@ -428,7 +436,7 @@ void Instance::OnStateChange(std::function<void(InstanceState)> callback) {
 asio::awaitable<Result<json::value>> Instance::Call(std::string method, json::value params,
                                                     milliseconds timeout) {
   auto core = core_;
-  auto result = co_await core->Call(std::move(method), std::move(params), timeout);
+  auto result = co_await core->Call(std::move(method), rpc::ParamsText(params), timeout);
   co_return result;
 }
 
@@ -444,7 +452,8 @@ asio::awaitable<Result<std::unique_ptr<ChatTurn>>> Instance::StartChat(ChatAsk a
   // Registered before sending: pushes may overtake the chat/ask response.
   core->turns[ask.request_id] = state;
   auto turn = std::make_unique<ChatTurn>(core, state, ask.request_id, ask.session_id);
-  auto response = co_await core->Call("chat/ask", ChatAskParams(ask), core->options.rpc_timeout);
+  auto response =
+      co_await core->Call("chat/ask", ChatAskParamsJson(ask), core->options.rpc_timeout);
   if (!response) {
     co_return response.error();  // ~ChatTurn stops whatever Lingma may have started
   }

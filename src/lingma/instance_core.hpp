@@ -49,8 +49,10 @@ struct InstanceCore : std::enable_shared_from_this<InstanceCore> {
   boost::asio::awaitable<void> Sleep(std::chrono::milliseconds duration);  // woken by Stop
 
   // --- RPC (instance.cpp) ---
+  // `params_json`: the params as JSON text (rpc::ParamsText, or a renderer such as
+  // ChatAskParamsJson).
   boost::asio::awaitable<Result<boost::json::value>> Call(std::string method,
-                                                          boost::json::value params,
+                                                          std::string params_json,
                                                           std::chrono::milliseconds timeout);
   // A request whose response nobody awaits (chat/stop, session deletion).
   void SendAndForget(std::string_view method, const boost::json::value& params);

@@ -159,12 +159,24 @@ Message Parse(std::string_view text, json::storage_ptr storage) {
 }
 
 std::string Request(std::int64_t id, std::string_view method, const json::value& params) {
-  std::string out = "{\"jsonrpc\":\"2.0\",\"id\":";
+  std::string out;
+  AppendRequest(out, id, method, ParamsText(params));
+  return out;
+}
+
+void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
+                   std::string_view params_json) {
+  out += "{\"jsonrpc\":\"2.0\",\"id\":";
   out += std::to_string(id);
   AppendMethod(out, method);
   out += ",\"params\":";
-  AppendParams(out, params);
+  out += params_json;
   out += '}';
+}
+
+std::string ParamsText(const json::value& params) {
+  std::string out;
+  AppendParams(out, params);
   return out;
 }
 

@@ -45,6 +45,11 @@ Message Parse(std::string_view json, boost::json::storage_ptr storage = {});
 // Builders return the JSON body (not framed). Lingma's Go decoder rejects absent or array params
 // for parameterless methods, so a null `params` is sent as `{}`; other values are sent as given.
 std::string Request(std::int64_t id, std::string_view method, const boost::json::value& params);
+// A request whose params are already JSON text (an object), appended to `out`.
+void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
+                   std::string_view params_json);
+// `params` as JSON text the way the builders send it (null as `{}`).
+std::string ParamsText(const boost::json::value& params);
 std::string Notification(std::string_view method, const boost::json::value& params);
 std::string Result(const boost::json::value& id, const boost::json::value& result);
 std::string ErrorReply(const boost::json::value& id, std::int64_t code, std::string_view message);

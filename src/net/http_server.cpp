@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,6 +19,8 @@
 #include <random>
 #include <stdexcept>
 #include <unordered_set>
+
+#include "text/http_head.hpp"
 
 namespace net {
 namespace asio = boost::asio;
@@ -35,6 +38,7 @@ std::string_view HttpRequest::Header(std::string_view name) const {
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view kServer = "lingma-gateway/" LGW_VERSION;
 
 std::string NewRequestId(std::mt19937_64& random) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -139,20 +143,14 @@ class ChunkedStream final : public ResponseStream {
   asio::awaitable<bool> Begin(int status,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               std::string_view content_type) override {
-    http::response<http::empty_body> head{static_cast<http::status>(status), 11};
-    head.set(http::field::server, "lingma-gateway/" LGW_VERSION);
-    head.set(http::field::content_type, content_type);
-    for (auto& [k, v] : headers) head.set(k, v);
-    head.chunked(true);
-    head.keep_alive(keep_alive_);
     // Held back and sent with the first chunk: one write instead of two for every stream.
     out_ = batch_->TakeBuffer();
-    out_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
-    out_.append(http::obsolete_reason(static_cast<http::status>(status))).append("\r\n");
-    for (const auto& field : head) {
-      out_.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
-    }
-    out_.append("\r\n");
+    http_text::AppendResponseHead(out_, {.status = status,
+                                         .server = kServer,
+                                         .content_type = content_type,
+                                         .headers = &headers,
+                                         .keep_alive = keep_alive_,
+                                         .content_length = std::nullopt});
     begun_ = true;
     co_return true;
   }
@@ -488,16 +486,20 @@ class BeastHttpServer final : public HttpServer {
       const bool has_id = std::any_of(response.headers.begin(), response.headers.end(),
                                       [](const auto& h) { return h.first == "X-Request-Id"; });
       if (!has_id) response.headers.emplace_back("X-Request-Id", request_id);
-      http::response<http::string_body> out{static_cast<http::status>(response.status), 11};
-      out.set(http::field::server, "lingma-gateway/" LGW_VERSION);
-      out.set(http::field::content_type, response.content_type);
-      for (auto& [k, v] : response.headers) out.set(k, v);
-      out.body() = std::move(response.body);
-      out.keep_alive(keep_alive && !stopping_);
-      out.prepare_payload();
+      const bool reuse = keep_alive && !stopping_;
+      if (http_text::StatusHasNoBody(response.status)) response.body.clear();
+      std::string head;
+      http_text::AppendResponseHead(head, {.status = response.status,
+                                           .server = kServer,
+                                           .content_type = response.content_type,
+                                           .headers = &response.headers,
+                                           .keep_alive = reuse,
+                                           .content_length = response.body.size()});
+      const std::array<asio::const_buffer, 2> wire = {asio::buffer(head),
+                                                      asio::buffer(response.body)};
       stream.expires_after(options_.write_timeout);
-      auto [wec, wn] = co_await http::async_write(stream, out, kUseTuple);
-      if (wec || !out.keep_alive()) break;
+      auto [wec, wn] = co_await asio::async_write(stream, wire, kUseTuple);
+      if (wec || !reuse) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (*alive) --connections_;
