@@ -201,6 +201,23 @@ TEST(JsonRpcBuild, NullParamsBecomeEmptyObject) {
   EXPECT_TRUE(m.params.is_object());
 }
 
+TEST(JsonRpcBuild, RequestWithParamsTextAppends) {
+  std::string out = "kept|";
+  AppendRequest(out, -3, "chat/\"ask\"", R"({"q":"a\nb"})");
+  EXPECT_EQ(out, R"(kept|{"jsonrpc":"2.0","id":-3,"method":"chat/\"ask\"","params":{"q":"a\nb"}})");
+  const Message m = Parse(std::string_view(out).substr(5));
+  EXPECT_EQ(m.kind, Kind::kRequest);
+  EXPECT_EQ(m.method, "chat/\"ask\"");
+  EXPECT_EQ(m.params.at("q").as_string(), "a\nb");
+}
+
+TEST(JsonRpcBuild, ParamsTextAsTheBuildersSendThem) {
+  EXPECT_EQ(ParamsText(nullptr), "{}");
+  EXPECT_EQ(ParamsText(json::object{}), "{}");
+  EXPECT_EQ(ParamsText(json::object{{"a", 1}}), R"({"a":1})");
+  EXPECT_EQ(ParamsText(json::array{1, "x"}), R"([1,"x"])");
+}
+
 TEST(JsonRpcBuild, ResultEchoesIdOfAnyType) {
   EXPECT_EQ(Result(json::value(5), nullptr), R"({"jsonrpc":"2.0","id":5,"result":null})");
   EXPECT_EQ(Result(json::value("chat-qc"), true),
