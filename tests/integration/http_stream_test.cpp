@@ -122,6 +122,13 @@ class RawClient {
   const std::string& body() const { return body_; }
   bool ended() const { return ended_; }
 
+  // After a response was read to its end: reads the next one on the same connection.
+  void ExpectNextResponse() {
+    head_done_ = false;
+    ended_ = false;
+    body_.clear();
+  }
+
  private:
   bool ReadMore() {
     char buffer[65536];
@@ -312,6 +319,71 @@ TEST(HttpStream, WhatTheSocketDidNotTakeLeavesOnceTheClientReads) {
   EXPECT_TRUE(shrunk) << "the server's socket was not found";
   EXPECT_FALSE(waited_out) << "the rest of the chunk stayed queued until End";
   EXPECT_TRUE(client.body == first + big);
+}
+
+TEST(HttpStream, AStreamEndedWhileItsRestWaitsForTheClientKeepsTheConnection) {
+  // The first response ends (End drains) while the writable watcher still waits for the client to
+  // read what the socket did not take: both wait on the same socket. Once the client has read
+  // everything, the connection must serve its next request, without a watcher of the old stream
+  // interfering with the new one.
+  const std::string first = "first";
+  const std::string big = ChunkText(0, 1, 48 * 1024);
+  const std::string second = ChunkText(1, 0, 3000);
+  std::uint16_t server_port = 0;
+  std::atomic<int> client_port = 0;
+  bool shrunk = false;
+  bool first_ended = false;
+  int served = 0;
+  Fixture fixture([&](const net::HttpRequest& request,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    ++served;
+    if (request.path == "/1") {
+      const int fd = ServerSideSocket(server_port, static_cast<std::uint16_t>(client_port.load()));
+      int bytes = 4096;
+      shrunk = fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0;
+      co_await stream.Begin(200, {}, "application/octet-stream");
+      co_await stream.Write(first);  // at once
+      co_await stream.Write(big);    // queued; the flush leaves most of it to the watcher
+      co_await Yield();              // the flush runs and arms the watcher
+      co_await stream.End();
+      first_ended = true;
+    } else {
+      co_await stream.Begin(200, {}, "text/plain");
+      co_await stream.Write(second);
+      co_await stream.End();
+    }
+    co_return net::HttpResponse{};
+  });
+  server_port = fixture.server->port();
+  std::atomic<bool> done = false;
+  std::string body1;
+  std::string body2;
+  bool read1 = false;
+  bool read2 = false;
+  std::thread client([&] {
+    RawClient c(server_port, 1);
+    if (c.connected()) {
+      client_port = c.local_port();
+      c.SendRequest("/1");
+      std::this_thread::sleep_for(300ms);  // End waits for the client meanwhile
+      read1 = c.ReadToEnd();
+      body1 = c.body();
+      c.ExpectNextResponse();
+      c.SendRequest("/2");
+      read2 = c.ReadToEnd();
+      body2 = c.body();
+    }
+    done = true;
+  });
+  fixture.RunUntil(done);
+  client.join();
+  EXPECT_TRUE(shrunk) << "the server's socket was not found";
+  EXPECT_TRUE(first_ended);
+  EXPECT_TRUE(read1);
+  EXPECT_TRUE(body1 == first + big);
+  EXPECT_TRUE(read2) << "the kept-alive connection did not answer its second request";
+  EXPECT_TRUE(body2 == second);
+  EXPECT_EQ(served, 2);
 }
 
 TEST(HttpStream, StreamsWrittenInOneTurnEachGetTheirOwnChunks) {
