@@ -158,7 +158,7 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
   void HandlePush(const rpc::Message& m, Clock::time_point now) {
     auto routed = lingma::ParseChatPush(m.method, m.params);
     if (!routed) return;
-    auto it = turns_.find(routed->request_id);
+    auto it = turns_.find(lingma::View(routed->request_id));
     if (it == turns_.end()) return;
     DirectTurn& turn = *it->second;
     if (auto* answer = std::get_if<lingma::AnswerPush>(&routed->push)) {
@@ -223,7 +223,7 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
 
   asio::any_io_executor executor_;
   std::shared_ptr<net::WsConnection> ws_;
-  std::unordered_map<std::string, DirectTurn*> turns_;  // by requestId
+  lingma::RequestIdMap<DirectTurn*> turns_;  // by requestId
   std::unordered_map<std::int64_t, DirectTurn*> asks_;  // by the chat/ask's JSON-RPC id
   std::int64_t next_id_ = 1;
   std::int64_t init_id_ = 0;

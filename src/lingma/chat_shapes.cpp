@@ -77,6 +77,14 @@ std::string AsString(const json::value* v) {
 }
 
 // Ids are strings on the wire, but a number is unambiguous enough to route by.
+json::string AsIdString(const json::value* v, json::storage_ptr storage) {
+  if (v == nullptr) return json::string(storage);
+  if (v->is_string()) return json::string(v->get_string(), storage);
+  if (v->is_int64()) return json::string(std::to_string(v->get_int64()), storage);
+  if (v->is_uint64()) return json::string(std::to_string(v->get_uint64()), storage);
+  return json::string(storage);
+}
+
 std::string AsIdString(const json::value* v) {
   if (v == nullptr) return {};
   if (v->is_string()) return std::string(v->get_string());
@@ -219,12 +227,12 @@ std::optional<RoutedPush> ParseChatPush(std::string_view method, const json::val
   if (obj == nullptr) return std::nullopt;
   PushFields fields{};
   for (std::size_t i = 0; i < kPushFieldCount; ++i) fields[i] = Field(obj, kPushFieldNames[i]);
-  return ParseChatPush(method, fields);
+  return ParseChatPush(method, fields, params.storage());
 }
 
-std::optional<RoutedPush> ParseChatPush(std::string_view method, const PushFields& fields) {
-  RoutedPush routed;
-  routed.request_id = AsIdString(Get(fields, PushField::kRequestId));
+std::optional<RoutedPush> ParseChatPush(std::string_view method, const PushFields& fields,
+                                        json::storage_ptr storage) {
+  RoutedPush routed{AsIdString(Get(fields, PushField::kRequestId), storage), {}};
   if (routed.request_id.empty()) return std::nullopt;
 
   if (method == kChatAnswerMethod) {

@@ -4,11 +4,14 @@
 
 #include <array>
 #include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -68,10 +71,23 @@ struct StepPush {
 };
 using ChatPush = std::variant<AnswerPush, ThinkPush, FinishPush, StepPush>;
 struct RoutedPush {
-  std::string request_id;
+  // In the storage of the message it came from (an arena while a message is handled), so that
+  // routing a push costs no allocation.
+  boost::json::string request_id;
   ChatPush push;
   bool operator==(const RoutedPush&) const = default;
 };
+
+// Turns by request id, searched with a view into each push (no key string is built per push).
+struct RequestIdHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view id) const noexcept {
+    return std::hash<std::string_view>{}(id);
+  }
+};
+template <class T>
+using RequestIdMap = std::unordered_map<std::string, T, RequestIdHash, std::equal_to<>>;
+inline std::string_view View(const boost::json::string& s) { return {s.data(), s.size()}; }
 
 // chat/answer, chat/think, chat/finish, chat/process_step_callback → routed by params.requestId.
 // Other methods (session/title/update, auth/report, ...) or pushes without a requestId → nullopt.
@@ -96,7 +112,8 @@ enum class PushField {
 inline constexpr std::size_t kPushFieldCount = 10;
 std::optional<PushField> PushFieldNamed(std::string_view key);
 using PushFields = std::array<const boost::json::value*, kPushFieldCount>;
-std::optional<RoutedPush> ParseChatPush(std::string_view method, const PushFields& fields);
+std::optional<RoutedPush> ParseChatPush(std::string_view method, const PushFields& fields,
+                                        boost::json::storage_ptr storage = {});
 
 // Result of a finished turn (DESIGN.md §4, protocol §7).
 struct TurnOutcome {

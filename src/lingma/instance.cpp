@@ -209,7 +209,8 @@ void InstanceCore::HandleMessage(std::string_view body) {
     }
     case Inbound::Action::kChatPush: {
       auto& routed = *inbound.push;
-      auto it = turns.find(routed.request_id);
+      const std::string_view request_id = View(routed.request_id);
+      auto it = turns.find(request_id);
       if (it == turns.end()) return;  // a turn we stopped, or another client's
       auto turn = it->second;
       if (std::holds_alternative<StepPush>(routed.push)) return;
@@ -230,9 +231,9 @@ void InstanceCore::HandleMessage(std::string_view body) {
                   "the client is reading the answer too slowly; the turn was cut off"};
         turn->events.Close();
         turns.erase(it);
-        SendAndForget("chat/stop", json::object{{"requestId", routed.request_id}});
+        SendAndForget("chat/stop", json::object{{"requestId", request_id}});
         logger.Warn("turn.cut_off", {{"instance", options.index},
-                                     {"lingma_request_id", routed.request_id},
+                                     {"lingma_request_id", request_id},
                                      {"buffered_pushes", options.turn_buffer}});
         return;
       }

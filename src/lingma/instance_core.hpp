@@ -87,7 +87,7 @@ struct InstanceCore : std::enable_shared_from_this<InstanceCore> {
   std::shared_ptr<net::WsConnection> connection;
   RpcTable rpc;
   std::unordered_map<std::int64_t, std::shared_ptr<CallWaiter>> waiters;
-  std::unordered_map<std::string, std::shared_ptr<ChatTurn::State>> turns;
+  RequestIdMap<std::shared_ptr<ChatTurn::State>> turns;
   boost::asio::steady_timer wake;  // cancelled by Stop to cut sleeps short
   std::string reply_body;          // reused for every reply to a push (one per delta)
   std::string reply_frame;         // the same, framed

@@ -243,7 +243,7 @@ std::optional<Inbound> ScanChatPush(std::string_view body, json::storage_ptr sto
   if (ec || used != body.size()) return std::nullopt;
   PushHandler& h = parser.handler();
   if (!IsChatMethod(h.method()) || !h.has_params()) return std::nullopt;
-  auto push = ParseChatPush(h.method(), h.fields());
+  auto push = ParseChatPush(h.method(), h.fields(), storage);
   if (!push) return std::nullopt;
   Inbound in;
   in.action = Inbound::Action::kChatPush;

@@ -7,10 +7,11 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace net {
 
@@ -28,8 +29,10 @@ class AsyncQueue {
   // False when the queue is full or closed; the item is then dropped (the caller decides what a
   // full queue means: a slow consumer is cut off rather than buffered without bound).
   bool Push(T item) {
-    if (closed_ || items_.size() >= capacity_) return false;
-    items_.push_back(std::move(item));
+    if (closed_ || size_ >= capacity_) return false;
+    if (size_ == slots_.size()) Grow();
+    slots_[(head_ + size_) % slots_.size()] = std::move(item);
+    ++size_;
     timers_->wake.cancel();
     return true;
   }
@@ -41,7 +44,7 @@ class AsyncQueue {
   }
 
   bool closed() const { return closed_; }
-  std::size_t size() const { return items_.size(); }
+  std::size_t size() const { return size_; }
 
   enum class PopStatus { kItem, kTimeout, kClosed };
 
@@ -53,15 +56,17 @@ class AsyncQueue {
   // once it has fired (it then wakes the consumer, who checks its own deadline).
   boost::asio::awaitable<PopStatus> Pop(T& out, Clock::duration timeout) {
     const auto deadline = Clock::now() + timeout;
-    while (items_.empty()) {
+    while (size_ == 0) {
       if (closed_) co_return PopStatus::kClosed;
       if (Clock::now() >= deadline) co_return PopStatus::kTimeout;
       ArmDeadline(deadline);
       timers_->wake.expires_at(Clock::time_point::max());
       co_await timers_->wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
-    out = std::move(items_.front());
-    items_.pop_front();
+    out = std::move(slots_[head_]);
+    slots_[head_] = T();  // what the item owned goes now, not when its slot is reused
+    head_ = (head_ + 1) % slots_.size();
+    --size_;
     co_return PopStatus::kItem;
   }
 
@@ -89,8 +94,24 @@ class AsyncQueue {
     });
   }
 
+  // A full ring doubles (up to the capacity) and keeps its size: a queue that carries a stream
+  // of items allocates while it grows, not per item.
+  void Grow() {
+    const std::size_t slots = std::min(capacity_, std::max<std::size_t>(8, 2 * slots_.size()));
+    std::vector<T> bigger;
+    bigger.reserve(slots);
+    for (std::size_t i = 0; i < size_; ++i) {
+      bigger.push_back(std::move(slots_[(head_ + i) % slots_.size()]));
+    }
+    bigger.resize(slots);
+    slots_ = std::move(bigger);
+    head_ = 0;
+  }
+
   std::shared_ptr<Timers> timers_;
-  std::deque<T> items_;
+  std::vector<T> slots_;  // a ring: size_ items from head_
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
   std::size_t capacity_;
   bool closed_ = false;
 };

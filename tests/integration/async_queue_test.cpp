@@ -75,6 +75,48 @@ TEST(AsyncQueue, AFullQueueRefuses) {
   EXPECT_EQ(queue.size(), 2u);
 }
 
+TEST(AsyncQueue, KeepsOrderWhileItsRingWrapsAndGrows) {
+  // Pushes and pops interleaved so that the ring wraps around before it grows, grows while
+  // wrapped, and ends at its capacity: every item comes out once, in order, and what an item
+  // owns is released when it is popped.
+  asio::io_context io;
+  net::AsyncQueue<std::shared_ptr<int>> queue(io.get_executor(), 40);
+  std::vector<int> got;
+  std::vector<long> owners_after_pop;
+  int next = 0;
+  bool done = false;
+  bool refused_at_capacity = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        const auto pop = [&]() -> asio::awaitable<void> {
+          std::shared_ptr<int> item;
+          const auto status = co_await queue.Pop(item, 5s);
+          EXPECT_EQ(status, net::AsyncQueue<std::shared_ptr<int>>::PopStatus::kItem);
+          if (!item) co_return;
+          got.push_back(*item);
+          owners_after_pop.push_back(item.use_count());  // 1: the queue kept no copy
+        };
+        for (int round = 0; round < 6; ++round) {
+          for (int i = 0; i < 5 + 3 * round; ++i) {
+            EXPECT_TRUE(queue.Push(std::make_shared<int>(next++)));
+          }
+          for (int i = 0; i < 3 + 2 * round; ++i) co_await pop();
+        }
+        while (queue.size() < 40) EXPECT_TRUE(queue.Push(std::make_shared<int>(next++)));
+        refused_at_capacity = !queue.Push(std::make_shared<int>(-1));
+        while (queue.size() > 0) co_await pop();
+        done = true;
+      },
+      asio::detached);
+  ASSERT_TRUE(itest::RunUntil(
+      io, [&] { return done; }, 5s));
+  EXPECT_TRUE(refused_at_capacity);
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(next));
+  for (int i = 0; i < next; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i);
+  for (const long owners : owners_after_pop) EXPECT_EQ(owners, 1);
+}
+
 TEST(AsyncQueue, TimesOutAfterItsOwnTimeoutEvenWithAnEarlierLongerWait) {
   asio::io_context io;
   Queue queue(io.get_executor(), 10);
