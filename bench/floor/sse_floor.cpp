@@ -9,6 +9,7 @@
 // Plain POSIX on purpose: no Asio, so the floor includes no framework cost.
 //
 // Usage: sse_floor [--port N] [--deltas N] [--delay-ms N] [--tick-us N] [--content-bytes N]
+//                  [--reuse-port 0|1]
 // Prints {"port":N} on stdout once listening; runs until SIGINT or SIGTERM.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,6 +41,7 @@ struct Settings {
   int delay_ms = 20;
   int tick_us = 1000;
   int content_bytes = 8;
+  int reuse_port = 0;  // 1: SO_REUSEPORT, so several processes can share the port (one per core)
 };
 
 std::int64_t NowNs() {
@@ -124,6 +126,7 @@ class Server {
     listener_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     const int one = 1;
     setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (s_.reuse_port != 0) setsockopt(listener_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(s_.port));
@@ -238,8 +241,8 @@ class Server {
   }
 
   void Schedule(Conn& c) {
-    const std::int64_t at =
-        CeilToTick(NowNs() + std::int64_t{s_.delay_ms} * 1'000'000, std::int64_t{s_.tick_us} * 1000);
+    const std::int64_t at = CeilToTick(NowNs() + std::int64_t{s_.delay_ms} * 1'000'000,
+                                       std::int64_t{s_.tick_us} * 1000);
     due_.push({at, c.fd, c.generation});
     if (due_.top().at_ns == at) ArmTimer(at);
   }
@@ -335,17 +338,18 @@ int main(int argc, char** argv) {
                   : flag == "--delay-ms"      ? &s.delay_ms
                   : flag == "--tick-us"       ? &s.tick_us
                   : flag == "--content-bytes" ? &s.content_bytes
+                  : flag == "--reuse-port"    ? &s.reuse_port
                                               : nullptr;
     if (target == nullptr || i + 1 >= argc || !ParseInt(argv[i + 1], *target)) {
       std::fprintf(stderr,
                    "usage: sse_floor [--port N] [--deltas N] [--delay-ms N] [--tick-us N] "
-                   "[--content-bytes N]\n");
+                   "[--content-bytes N] [--reuse-port 0|1]\n");
       return 2;
     }
     ++i;
   }
   if (s.deltas < 1) s.deltas = 1;
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = [](int) { g_stop = 1; };
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
