@@ -143,6 +143,7 @@ class ChunkedStream final : public ResponseStream {
   asio::awaitable<bool> Begin(int status,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               std::string_view content_type) override {
+    if (http_text::StatusHasNoBody(status)) co_return false;  // it could carry no chunks
     // Held back and sent with the first chunk: one write instead of two for every stream.
     out_ = batch_->TakeBuffer();
     http_text::AppendResponseHead(out_, {.status = status,
@@ -426,6 +427,7 @@ class BeastHttpServer final : public HttpServer {
       first = false;
       HttpResponse response;
       bool keep_alive = false;
+      bool head_request = false;  // the response is sent without its body (RFC 9110 §9.3.2)
       const std::string request_id = NewRequestId(random_);
       if (hec) {
         if (hec == http::error::body_limit) {
@@ -461,6 +463,7 @@ class BeastHttpServer final : public HttpServer {
           request.peer = peer;
           request.id = request_id;
           keep_alive = msg.keep_alive();
+          head_request = msg.method() == http::verb::head;
           // A stream may hold this connection for minutes: keep only what the handler needs.
           parser.reset();
           if (buffer.size() == 0) buffer.shrink_to_fit();
@@ -495,8 +498,10 @@ class BeastHttpServer final : public HttpServer {
                                            .headers = &response.headers,
                                            .keep_alive = reuse,
                                            .content_length = response.body.size()});
-      const std::array<asio::const_buffer, 2> wire = {asio::buffer(head),
-                                                      asio::buffer(response.body)};
+      // A HEAD response announces the body's length but does not carry it: a kept-alive client
+      // would read it as the start of the next response.
+      const std::array<asio::const_buffer, 2> wire = {
+          asio::buffer(head), head_request ? asio::const_buffer() : asio::buffer(response.body)};
       stream.expires_after(options_.write_timeout);
       auto [wec, wn] = co_await asio::async_write(stream, wire, kUseTuple);
       if (wec || !reuse) break;

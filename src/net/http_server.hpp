@@ -37,6 +37,7 @@ class ResponseStream {
  public:
   virtual ~ResponseStream() = default;
   // Sends the status line and headers; the body follows in chunks (chunked transfer encoding).
+  // False, and nothing sent, for a status whose responses have no body (1xx, 204, 304).
   virtual boost::asio::awaitable<bool> Begin(
       int status, const std::vector<std::pair<std::string, std::string>>& headers,
       std::string_view content_type) = 0;

@@ -1,7 +1,8 @@
-// Streamed responses of net::HttpServer against real sockets: chunks arrive whole and in order,
+// net::HttpServer against real sockets. Streamed responses: chunks arrive whole and in order,
 // also for a client that stops reading for a while, also when the handler writes nothing more
 // until the client has everything (nothing is held back for a later write), and for many streams
-// written in the same turn of the event loop.
+// written in the same turn of the event loop. Whole responses: framing that keeps a kept-alive
+// connection usable (HEAD, 204) and a large body to a slow reader.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -95,10 +96,37 @@ class RawClient {
     return ntohs(address.sin_port);
   }
 
-  void SendRequest(const std::string& path) {
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n";
+  void SendRequest(const std::string& path, const std::string& method = "GET") {
+    const std::string request = method + " " + path + " HTTP/1.1\r\nHost: test\r\n\r\n";
     ASSERT_EQ(::send(fd_, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   }
+
+  // Reads one response that is not chunked: its head, then Content-Length bytes of body, or no
+  // body when `expect_body` is false (a HEAD request, a 204). False on a read error or timeout.
+  bool ReadWhole(bool expect_body) {
+    head_.clear();
+    body_.clear();
+    while (raw_.find("\r\n\r\n") == std::string::npos) {
+      if (!ReadMore()) return false;
+    }
+    const auto end = raw_.find("\r\n\r\n") + 4;
+    head_ = raw_.substr(0, end);
+    raw_.erase(0, end);
+    std::size_t length = 0;
+    const auto at = head_.find("Content-Length: ");
+    if (at != std::string::npos) length = std::stoul(head_.substr(at + 16));
+    if (!expect_body) return true;
+    while (raw_.size() < length) {
+      if (!ReadMore()) return false;
+    }
+    body_ = raw_.substr(0, length);
+    raw_.erase(0, length);
+    return true;
+  }
+
+  const std::string& head() const { return head_; }
+  // Bytes received after the last response read.
+  const std::string& unread() const { return raw_; }
 
   // Reads until `body_bytes` of chunk data have arrived (or the response ended); false on a
   // read error or timeout.
@@ -163,6 +191,7 @@ class RawClient {
   bool head_done_ = false;
   bool ended_ = false;
   std::string raw_;
+  std::string head_;
   std::string body_;
 };
 
@@ -517,6 +546,114 @@ TEST(HttpStream, AClientThatLeavesMidStreamFailsTheNextWrites) {
   client.join();
   EXPECT_TRUE(handler_done);
   EXPECT_TRUE(later_write_failed);
+}
+
+// ---------------------------------------------------------------------------- whole responses
+
+// A handler that answers every request whole, with `status` and `body`, and counts them.
+struct WholeFixture {
+  int status = 200;
+  std::string body;
+  int served = 0;
+  bool begin_refused = false;  // set when the handler tried to stream a no-body status
+  Fixture fixture{[this](const net::HttpRequest&,
+                         net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    ++served;
+    if (status == 204) begin_refused = !co_await stream.Begin(204, {}, "text/plain");
+    net::HttpResponse response;
+    response.status = status;
+    response.content_type = "text/plain";
+    response.body = body;
+    co_return response;
+  }};
+};
+
+TEST(HttpWhole, AHeadResponseCarriesNoBodyAndTheConnectionServesTheNextRequest) {
+  WholeFixture whole;
+  whole.body = "hello body";
+  std::atomic<bool> done = false;
+  std::string head1, head2, body2, leftover;
+  bool read1 = false, read2 = false;
+  std::thread client([&] {
+    RawClient c(whole.fixture.server->port());
+    if (c.connected()) {
+      c.SendRequest("/x", "HEAD");
+      read1 = c.ReadWhole(/*expect_body=*/false);
+      head1 = c.head();
+      c.SendRequest("/y");
+      read2 = c.ReadWhole(/*expect_body=*/true);
+      head2 = c.head();
+      body2 = c.body();
+      leftover = c.unread();
+    }
+    done = true;
+  });
+  whole.fixture.RunUntil(done);
+  client.join();
+  ASSERT_TRUE(read1);
+  EXPECT_EQ(head1.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head1;
+  EXPECT_NE(head1.find("Content-Length: 10\r\n"), std::string::npos) << head1;
+  ASSERT_TRUE(read2);
+  EXPECT_EQ(head2.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "the HEAD response's body was sent: "
+                                                        << head2;
+  EXPECT_EQ(body2, "hello body");
+  EXPECT_EQ(leftover, "");
+  EXPECT_EQ(whole.served, 2);
+}
+
+TEST(HttpWhole, A204HasNoFramingNoBodyAndCannotBeStreamed) {
+  WholeFixture whole;
+  whole.status = 204;
+  whole.body = "ignored";
+  std::atomic<bool> done = false;
+  std::string head1, head2;
+  bool read1 = false, read2 = false;
+  std::thread client([&] {
+    RawClient c(whole.fixture.server->port());
+    if (c.connected()) {
+      c.SendRequest("/x", "OPTIONS");
+      read1 = c.ReadWhole(/*expect_body=*/false);
+      head1 = c.head();
+      c.SendRequest("/y", "OPTIONS");
+      read2 = c.ReadWhole(/*expect_body=*/false);
+      head2 = c.head();
+    }
+    done = true;
+  });
+  whole.fixture.RunUntil(done);
+  client.join();
+  EXPECT_TRUE(whole.begin_refused);
+  ASSERT_TRUE(read1);
+  EXPECT_EQ(head1.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u) << head1;
+  EXPECT_EQ(head1.find("Content-Length"), std::string::npos) << head1;
+  EXPECT_EQ(head1.find("Transfer-Encoding"), std::string::npos) << head1;
+  ASSERT_TRUE(read2) << "the connection did not serve its second request";
+  EXPECT_EQ(head2.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u)
+      << "the first 204 carried bytes: " << head2;
+  EXPECT_EQ(whole.served, 2);
+}
+
+TEST(HttpWhole, ALargeBodyReachesAClientThatReadsLate) {
+  WholeFixture whole;
+  for (int i = 0; whole.body.size() < 3 * 1024 * 1024; ++i) whole.body += ChunkText(0, i, 4096);
+  std::atomic<bool> done = false;
+  std::string body;
+  bool read = false;
+  std::thread client([&] {
+    RawClient c(whole.fixture.server->port(), 16 * 1024);
+    if (c.connected()) {
+      c.SendRequest("/big");
+      std::this_thread::sleep_for(300ms);  // the server's write waits for the socket meanwhile
+      read = c.ReadWhole(/*expect_body=*/true);
+      body = c.body();
+    }
+    done = true;
+  });
+  whole.fixture.RunUntil(done);
+  client.join();
+  ASSERT_TRUE(read);
+  ASSERT_EQ(body.size(), whole.body.size());
+  EXPECT_TRUE(body == whole.body) << "bytes lost, doubled or out of order";
 }
 
 }  // namespace
