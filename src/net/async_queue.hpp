@@ -64,9 +64,14 @@ class AsyncQueue {
       co_await timers_->wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
     out = std::move(slots_[head_]);
-    slots_[head_] = T();  // what the item owned goes now, not when its slot is reused
     head_ = (head_ + 1) % slots_.size();
     --size_;
+    // A backlog's ring is given back once drained: a turn that once buffered thousands of
+    // pushes does not keep their slots for the rest of its answer.
+    if (size_ == 0 && slots_.size() > kKeptSlots) {
+      slots_ = std::vector<T>();
+      head_ = 0;
+    }
     co_return PopStatus::kItem;
   }
 
@@ -94,8 +99,11 @@ class AsyncQueue {
     });
   }
 
-  // A full ring doubles (up to the capacity) and keeps its size: a queue that carries a stream
-  // of items allocates while it grows, not per item.
+  static constexpr std::size_t kKeptSlots = 64;
+
+  // A full ring doubles (up to the capacity) and keeps its size while it holds items (up to
+  // kKeptSlots also when empty): a queue that carries a stream of items allocates while it
+  // grows, not per item.
   void Grow() {
     const std::size_t slots = std::min(capacity_, std::max<std::size_t>(8, 2 * slots_.size()));
     std::vector<T> bigger;

@@ -77,10 +77,10 @@ TEST(AsyncQueue, AFullQueueRefuses) {
 
 TEST(AsyncQueue, KeepsOrderWhileItsRingWrapsAndGrows) {
   // Pushes and pops interleaved so that the ring wraps around before it grows, grows while
-  // wrapped, and ends at its capacity: every item comes out once, in order, and what an item
-  // owns is released when it is popped.
+  // wrapped, reaches its capacity, drains (and is given back) and fills again: every item comes
+  // out once, in order, and the queue keeps no copy of a popped item.
   asio::io_context io;
-  net::AsyncQueue<std::shared_ptr<int>> queue(io.get_executor(), 40);
+  net::AsyncQueue<std::shared_ptr<int>> queue(io.get_executor(), 100);
   std::vector<int> got;
   std::vector<long> owners_after_pop;
   int next = 0;
@@ -103,8 +103,10 @@ TEST(AsyncQueue, KeepsOrderWhileItsRingWrapsAndGrows) {
           }
           for (int i = 0; i < 3 + 2 * round; ++i) co_await pop();
         }
-        while (queue.size() < 40) EXPECT_TRUE(queue.Push(std::make_shared<int>(next++)));
+        while (queue.size() < 100) EXPECT_TRUE(queue.Push(std::make_shared<int>(next++)));
         refused_at_capacity = !queue.Push(std::make_shared<int>(-1));
+        while (queue.size() > 0) co_await pop();
+        for (int i = 0; i < 12; ++i) EXPECT_TRUE(queue.Push(std::make_shared<int>(next++)));
         while (queue.size() > 0) co_await pop();
         done = true;
       },
