@@ -14,6 +14,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "text/ascii.hpp"
+
 namespace app {
 namespace {
 
@@ -99,13 +101,7 @@ std::string_view TrimView(std::string_view s) {
   return s;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+using ascii::Lower;
 
 std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> items;

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "text/ascii.hpp"
 #include "text/json_text.hpp"
 
 namespace lingma {
@@ -85,24 +86,10 @@ json::string AsIdString(const json::value* v, json::storage_ptr storage) {
   return json::string(storage);
 }
 
-std::string AsIdString(const json::value* v) {
-  if (v == nullptr) return {};
-  if (v->is_string()) return std::string(v->get_string());
-  if (v->is_int64()) return std::to_string(v->get_int64());
-  if (v->is_uint64()) return std::to_string(v->get_uint64());
-  return {};
-}
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
+std::string AsIdString(const json::value* v) { return std::string(View(AsIdString(v, {}))); }
 
 bool MentionsQuota(std::string_view reason) {
-  const std::string lower = AsciiLower(reason);
+  const std::string lower = ascii::Lower(reason);
   for (std::string_view word : {"quota", "credit", "额度", "配额", "余额"}) {
     if (lower.find(word) != std::string::npos) return true;
   }
@@ -256,7 +243,7 @@ std::optional<RoutedPush> ParseChatPush(std::string_view method, const PushField
 }
 
 TurnOutcome MapFinish(const FinishPush& finish, bool filtered_seen) {
-  const std::string reason = AsciiLower(TrimSpaces(finish.reason));
+  const std::string reason = ascii::Lower(TrimSpaces(finish.reason));
   if (reason == "cancelled" || reason == "canceled") {
     return Failure(499, "cancelled", "cancelled",
                    "the Lingma turn was cancelled before it finished (" + StatusText(finish) + ")");

@@ -47,6 +47,18 @@ TEST(ChatAskParams, GoldenFields) {
     "closeTypewriter": true
   })");
   EXPECT_EQ(J(ChatAskParamsJson(ask)), expected) << ChatAskParamsJson(ask);
+  // The exact text: every key once, in this order (comparing parsed objects would hide both).
+  EXPECT_EQ(ChatAskParamsJson(ask),
+            R"({"requestId":"2f0c7a5e9d3b4a6f8e1c0b2a3d4e5f60",)"
+            R"("sessionId":"8e9fd104-e5d2-4c3e-8724-c094ba7dc500","chatTask":"FREE_INPUT",)"
+            R"("sessionType":"chat","mode":"chat","questionText":"Reply with exactly: pong",)"
+            R"("chatContext":{"text":"Reply with exactly: pong","preferredLanguage":"en",)"
+            R"("localeLang":"en","imageUrls":[]},"codeLanguage":"","isReply":false,"source":1,)"
+            R"("stream":true,"taskDefinitionType":"system","targetAgent":"","shellType":"bash",)"
+            R"("extra":{"modelConfig":{"key":"dashscope_qwen3_coder"},"context":[]},)"
+            R"("pluginPayloadConfig":{"isEnableProjectRule":false,"isEnableAskAgent":false,)"
+            R"("isEnableAutoMemory":false},"customModel":null,"preferredLanguage":"en",)"
+            R"("closeTypewriter":true})");
 }
 
 TEST(ChatAskParams, ReplyDefaultsAndLanguage) {

@@ -4,22 +4,13 @@
 #include <charconv>
 #include <string>
 
+#include "text/ascii.hpp"
+
 namespace lingma {
 namespace {
 
 constexpr std::string_view kHeaderEnd = "\r\n\r\n";
 constexpr std::string_view kContentLength = "content-length";
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -94,7 +85,7 @@ FrameDecoder::Status FrameDecoder::Next(std::string& body) {
       if (colon == std::string_view::npos) {
         return Fail("malformed frame header line (no ':')");
       }
-      if (!EqualsIgnoreCase(Trim(line.substr(0, colon)), kContentLength)) continue;
+      if (!ascii::EqualsIgnoreCase(Trim(line.substr(0, colon)), kContentLength)) continue;
       std::string_view value = Trim(line.substr(colon + 1));
       std::size_t parsed = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);

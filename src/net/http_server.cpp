@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "text/ascii.hpp"
 #include "text/http_head.hpp"
 
 namespace net {
@@ -45,14 +46,6 @@ std::string NewRequestId(std::mt19937_64& random) {
   std::string id = "req_";
   for (int i = 0; i < 24; ++i) id.push_back(kHex[random() % 16]);
   return id;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 HttpResponse PlainError(int status, std::string_view message) {
@@ -457,7 +450,8 @@ class BeastHttpServer final : public HttpServer {
           request.target = std::string(msg.target());
           request.path = request.target.substr(0, request.target.find('?'));
           for (const auto& field : msg) {
-            request.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+            request.headers.emplace_back(ascii::Lower(field.name_string()),
+                                         std::string(field.value()));
           }
           request.body = std::move(msg.body());
           request.peer = peer;

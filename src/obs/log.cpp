@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "text/ascii.hpp"
 #include "text/json_text.hpp"
 
 namespace obs {
@@ -18,16 +19,6 @@ namespace {
 constexpr std::size_t kInitialLineCapacity = 512;
 // A line buffer grown beyond this by one huge line is released instead of kept.
 constexpr std::size_t kMaxKeptLineCapacity = std::size_t{64} * 1024;
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
 
 void AppendDouble(std::string& out, double value) {
   if (!std::isfinite(value)) {
@@ -90,7 +81,7 @@ void WriteAllToStderr(std::string_view line) {
 
 std::optional<Level> ParseLevel(std::string_view text) {
   for (Level level : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
-    if (EqualsIgnoreCase(text, LevelName(level))) return level;
+    if (ascii::EqualsIgnoreCase(text, LevelName(level))) return level;
   }
   return std::nullopt;
 }

@@ -1,20 +1,13 @@
 // HTTP/1.1 response heads; see http_head.hpp.
 #include "text/http_head.hpp"
 
-#include <charconv>
+#include <cstdint>
+
+#include "text/ascii.hpp"
+#include "text/json_text.hpp"
 
 namespace http_text {
 namespace {
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 // RFC 9110 token characters.
 bool IsToken(std::string_view name) {
@@ -29,8 +22,9 @@ bool IsToken(std::string_view name) {
 }
 
 bool ServerOwned(std::string_view name) {
-  return SameName(name, "content-length") || SameName(name, "transfer-encoding") ||
-         SameName(name, "connection");
+  return ascii::EqualsIgnoreCase(name, "content-length") ||
+         ascii::EqualsIgnoreCase(name, "transfer-encoding") ||
+         ascii::EqualsIgnoreCase(name, "connection");
 }
 
 void AppendField(std::string& out, std::string_view name, std::string_view value) {
@@ -41,11 +35,6 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
     if (out[i] == '\r' || out[i] == '\n' || out[i] == '\0') out[i] = ' ';
   }
   out.append("\r\n");
-}
-
-void AppendNumber(std::string& out, std::size_t n) {
-  char digits[24];
-  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
 }
 
 }  // namespace
@@ -135,7 +124,7 @@ bool StatusHasNoBody(int status) {
 
 void AppendResponseHead(std::string& out, const ResponseHead& head) {
   out.append("HTTP/1.1 ");
-  AppendNumber(out, static_cast<std::size_t>(head.status));
+  json_text::AppendInt(out, head.status);
   out.push_back(' ');
   out.append(ReasonPhrase(head.status)).append("\r\n");
   const Headers none;
@@ -144,7 +133,7 @@ void AppendResponseHead(std::string& out, const ResponseHead& head) {
   // earlier one: a field is written only when no later one has its name.
   const auto replaced = [&](std::string_view name, std::size_t from) {
     for (std::size_t i = from; i < headers.size(); ++i) {
-      if (SameName(headers[i].first, name)) return true;
+      if (ascii::EqualsIgnoreCase(headers[i].first, name)) return true;
     }
     return false;
   };
@@ -160,7 +149,7 @@ void AppendResponseHead(std::string& out, const ResponseHead& head) {
   if (!StatusHasNoBody(head.status)) {
     if (head.content_length) {
       out.append("Content-Length: ");
-      AppendNumber(out, *head.content_length);
+      json_text::AppendInt(out, static_cast<std::int64_t>(*head.content_length));
       out.append("\r\n");
     } else {
       out.append("Transfer-Encoding: chunked\r\n");

@@ -69,11 +69,20 @@ TEST(JsonText, ReplacesIllFormedUtf8WithReplacementCharacter) {
       {std::string("\xF0\x9F\x98") + "A", r + "A"},  // truncated emoji
       {"\xE4\xBD\xA0\xFF\xE5\xA5\xBD", "你" + r + "好"},  // damage between valid characters
       {"\"\xFF\n", "\"" + r + "\n"},
+      {"\xE4\xBD\xE5\xA5\xBD", r + "好"},              // truncated before a valid character
+      {std::string("\xF0\x9F\x98") + "\"", r + "\""},  // truncated before a quote
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(Escaped(c.input));
     EXPECT_EQ(RoundTrip(c.input), c.expected);
   }
+}
+
+TEST(JsonText, KeepsTheEdgesOfEverySequenceLength) {
+  const std::string edges =
+      "\xC2\x80\xDF\xBF\xE0\xA0\x80\xEF\xBF\xBF\xF0\x90\x80\x80\xF4\x8F\xBF\xBF";
+  EXPECT_EQ(Escaped(edges), "\"" + edges + "\"");          // copied as they are, not escaped
+  EXPECT_EQ(Escaped("\xE2\x80\xA8"), "\"\xE2\x80\xA8\"");  // U+2028 too
 }
 
 TEST(JsonText, AnyBytesGiveValidJson) {
