@@ -697,7 +697,7 @@ async function scenarioStreams(ctx, n, variant) {
   const ramp = Math.min(streamMs, 2000);
   const warmup = ramp + streamMs;
   const seconds = Math.max(opts['stream-seconds'], (warmup + 2 * streamMs) / 1000);
-  console.log(`\n## ${n} concurrent streams x ${deltas} deltas paced ${pace} ms${variant ? ` (${variant})` : ''}: ${opts.reps} x (direct, gateway); ` +
+  console.log(`\n## ${n} concurrent streams x ${deltas} deltas paced ${pace} ms${variant ? ` (${variant})` : ''}: ${opts.reps} x (direct, gateway, floor); ` +
     `each run starts streams for ${seconds} s (workers ramped over ${ramp} ms, streams starting in the first ${warmup} ms not sampled)`);
   const sim = await startSim(ctx, `paced-${n}-direct-sim`, env);
   const gw = await startGateway(ctx, `paced-${n}-gateway`, env);

@@ -1,5 +1,6 @@
-// sse_floor: the least any HTTP gateway can do for a paced stream. It answers every
-// `POST /v1/chat/completions` with an OpenAI event stream of N content chunks, one every
+// sse_floor: the least any HTTP gateway can do for a paced stream. It answers every request
+// (the load generator sends `POST /v1/chat/completions`) with an OpenAI event stream of N
+// content chunks, one every
 // --delay-ms (each wait ending on the next --tick-us step, as lingma-sim paces), with no upstream,
 // no JSON parsing and one `send` per chunk from a single epoll thread. What the load generator
 // measures against it is what fanning the deltas out to that many client sockets costs on this
@@ -124,6 +125,12 @@ class Server {
 
   bool Start() {
     listener_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    epoll_ = epoll_create1(0);
+    timer_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+    if (listener_ < 0 || epoll_ < 0 || timer_ < 0) {
+      std::perror("sse_floor: socket, epoll or timerfd");
+      return false;
+    }
     const int one = 1;
     setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (s_.reuse_port != 0) setsockopt(listener_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -139,8 +146,6 @@ class Server {
     socklen_t len = sizeof addr;
     getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
-    epoll_ = epoll_create1(0);
-    timer_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
     Watch(listener_, EPOLLIN, EPOLL_CTL_ADD);
     Watch(timer_, EPOLLIN, EPOLL_CTL_ADD);
     return true;
@@ -179,6 +184,13 @@ class Server {
   void Accept() {
     for (;;) {
       const int fd = accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+        // Out of descriptors: the listener would stay readable and spin this loop, inflating the
+        // floor's CPU. Stop accepting; the clients that wait then fail visibly.
+        std::perror("sse_floor: accept (no longer accepting)");
+        epoll_ctl(epoll_, EPOLL_CTL_DEL, listener_, nullptr);
+        return;
+      }
       if (fd < 0) return;
       const int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -212,14 +224,14 @@ class Server {
       }
       if (errno != EINTR) break;
     }
-    if (c->sent < 0) MaybeStartStream(*c);
+    if (c->sent < 0 && !MaybeStartStream(*c)) Close(fd);
   }
 
   // A whole request (head and Content-Length body) starts a stream; its first chunk is due
-  // one delay from now.
-  void MaybeStartStream(Conn& c) {
+  // one delay from now. False for a request it cannot read (the caller closes the connection).
+  bool MaybeStartStream(Conn& c) {
     const auto head_end = c.in.find("\r\n\r\n");
-    if (head_end == std::string::npos) return;
+    if (head_end == std::string::npos) return true;
     std::size_t body = 0;
     const std::string_view head(c.in.data(), head_end);
     for (std::size_t at = 0; at < head.size();) {
@@ -231,13 +243,15 @@ class Server {
           strncasecmp(line.data(), kLength.data(), kLength.size()) == 0) {
         line.remove_prefix(kLength.size());
         while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-        std::from_chars(line.data(), line.data() + line.size(), body);
+        const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), body);
+        if (ec != std::errc() || end != line.data() + line.size()) return false;
       }
     }
-    if (c.in.size() < head_end + 4 + body) return;
+    if (c.in.size() < head_end + 4 + body) return true;
     c.in.erase(0, head_end + 4 + body);
     c.sent = 0;
     Schedule(c);
+    return true;
   }
 
   void Schedule(Conn& c) {
@@ -279,7 +293,7 @@ class Server {
     if (!Flush(fd)) return;
     if (last) {
       c.sent = -1;
-      MaybeStartStream(c);  // a request that arrived meanwhile
+      if (!MaybeStartStream(c)) Close(fd);  // a request that arrived meanwhile
     } else {
       Schedule(c);
     }
