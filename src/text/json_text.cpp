@@ -10,9 +10,40 @@ namespace {
 
 bool NeedsAttention(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
 
-}  // namespace
+// A quote, a backslash or a control character, escaped.
+void AppendEscaped(std::string& out, unsigned char c) {
+  switch (c) {
+    case '"':
+      out.append("\\\"");
+      break;
+    case '\\':
+      out.append("\\\\");
+      break;
+    case '\n':
+      out.append("\\n");
+      break;
+    case '\r':
+      out.append("\\r");
+      break;
+    case '\t':
+      out.append("\\t");
+      break;
+    case '\b':
+      out.append("\\b");
+      break;
+    case '\f':
+      out.append("\\f");
+      break;
+    default: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      out.append(escaped, sizeof escaped);
+    }
+  }
+}
 
-void AppendString(std::string& out, std::string_view text) {
+// Copies runs that need nothing in one append; `repair` decides what bytes from 0x80 up become.
+void AppendQuoted(std::string& out, std::string_view text, bool repair) {
   out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
   std::size_t run_start = 0;
@@ -25,7 +56,7 @@ void AppendString(std::string& out, std::string_view text) {
       continue;
     }
     if (c >= 0x80) {
-      const int length = utf8::SequenceLength(text.substr(i));
+      const int length = repair ? utf8::SequenceLength(text.substr(i)) : 1;
       if (length > 0) {
         i += static_cast<std::size_t>(length);  // valid multi-byte characters stay in the run
         continue;
@@ -37,39 +68,20 @@ void AppendString(std::string& out, std::string_view text) {
       continue;
     }
     flush();
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(escaped, sizeof escaped);
-      }
-    }
+    AppendEscaped(out, c);
     ++i;
     run_start = i;
   }
   flush();
   out.push_back('"');
+}
+
+}  // namespace
+
+void AppendString(std::string& out, std::string_view text) { AppendQuoted(out, text, true); }
+
+void AppendStringVerbatim(std::string& out, std::string_view text) {
+  AppendQuoted(out, text, false);
 }
 
 void AppendInt(std::string& out, std::int64_t value) {

@@ -1,5 +1,5 @@
-// Hand-written JSON text (OpenAI bodies, log lines, Lingma requests): string escaping with UTF-8
-// repair, integers.
+// Hand-written JSON text (OpenAI bodies, log lines, Lingma requests, the simulator's pushes):
+// string escaping with or without UTF-8 repair, integers.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,11 @@ namespace json_text {
 // can make the output invalid JSON. Each call sees a whole text: a character split across two
 // calls becomes two replacement characters, so callers must cut text at character boundaries.
 void AppendString(std::string& out, std::string_view text);
+
+// The same, except that bytes from 0x80 up are copied as they are, well-formed UTF-8 or not: for
+// a writer that must pass text through unchanged (lingma-sim reproduces what Lingma sends, bad
+// bytes included). The output is invalid JSON when the input is ill-formed UTF-8.
+void AppendStringVerbatim(std::string& out, std::string_view text);
 
 void AppendInt(std::string& out, std::int64_t value);
 

@@ -125,6 +125,19 @@ TEST(JsonText, EveryShortByteStringGivesValidJson) {
   }
 }
 
+TEST(JsonText, VerbatimEscapesTheSameButKeepsBytesAbove0x7FAsTheyAre) {
+  const std::string text = "q\"b\\n\n\x01 你 \xFF\xC0\xAF end";
+  std::string verbatim;
+  AppendStringVerbatim(verbatim, text);
+  EXPECT_EQ(verbatim, "\"q\\\"b\\\\n\\n\\u0001 你 \xFF\xC0\xAF end\"");
+  // On well-formed input both writers agree.
+  const std::string good = "q\"b\\n\n\x01 你 😀 \x7F";
+  std::string a, b;
+  AppendString(a, good);
+  AppendStringVerbatim(b, good);
+  EXPECT_EQ(a, b);
+}
+
 TEST(JsonText, AppendsWithoutClearing) {
   std::string out = "x=";
   AppendString(out, "y");
