@@ -1,5 +1,5 @@
-// Fuzzes the OpenAI response rendering (api/openai/chat_response.hpp, errors.hpp) and text/json_text.hpp
-// with arbitrary text, ids, model names, finish reasons and token counts.
+// Fuzzes the OpenAI response rendering (api/openai/chat_response.hpp, errors.hpp) and
+// text/json_text.hpp with arbitrary text, ids, model names, finish reasons and token counts.
 //
 // Invariants:
 // - every SSE event is exactly "data: <JSON>\n\n" with no other line break, and the JSON parses
@@ -18,9 +18,9 @@
 
 #include "api/openai/chat_response.hpp"
 #include "api/openai/errors.hpp"
-#include "text/json_text.hpp"
 #include "chat/model.hpp"
 #include "fuzz/fuzz_common.hpp"
+#include "text/json_text.hpp"
 
 namespace {
 

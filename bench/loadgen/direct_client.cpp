@@ -223,7 +223,7 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
 
   asio::any_io_executor executor_;
   std::shared_ptr<net::WsConnection> ws_;
-  lingma::RequestIdMap<DirectTurn*> turns_;  // by requestId
+  lingma::RequestIdMap<DirectTurn*> turns_;             // by requestId
   std::unordered_map<std::int64_t, DirectTurn*> asks_;  // by the chat/ask's JSON-RPC id
   std::int64_t next_id_ = 1;
   std::int64_t init_id_ = 0;

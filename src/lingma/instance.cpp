@@ -291,8 +291,7 @@ asio::awaitable<void> InstanceCore::Heartbeat(std::shared_ptr<net::WsConnection>
 
 // --- RPC ---------------------------------------------------------------------------------------
 
-asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method,
-                                                        std::string params_json,
+asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, std::string params_json,
                                                         milliseconds timeout) {
   auto self = shared_from_this();
   if (!connection || !connection->is_open()) {

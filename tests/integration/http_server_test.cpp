@@ -3,6 +3,8 @@
 // until the client has everything (nothing is held back for a later write), and for many streams
 // written in the same turn of the event loop. Whole responses: framing that keeps a kept-alive
 // connection usable (HEAD, 204) and a large body to a slow reader.
+#include "net/http_server.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -21,7 +23,6 @@
 #include <vector>
 
 #include "net/child_process.hpp"
-#include "net/http_server.hpp"
 
 namespace {
 
@@ -594,8 +595,8 @@ TEST(HttpWhole, AHeadResponseCarriesNoBodyAndTheConnectionServesTheNextRequest) 
   EXPECT_EQ(head1.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head1;
   EXPECT_NE(head1.find("Content-Length: 10\r\n"), std::string::npos) << head1;
   ASSERT_TRUE(read2);
-  EXPECT_EQ(head2.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "the HEAD response's body was sent: "
-                                                        << head2;
+  EXPECT_EQ(head2.rfind("HTTP/1.1 200 OK\r\n", 0), 0u)
+      << "the HEAD response's body was sent: " << head2;
   EXPECT_EQ(body2, "hello body");
   EXPECT_EQ(leftover, "");
   EXPECT_EQ(whole.served, 2);
