@@ -127,41 +127,37 @@ void AppendHex(std::string& out, std::uint64_t v) {
 }  // namespace
 
 std::string ChatAskParamsJson(const ChatAsk& ask) {
-  using json_text::AppendString;
   const std::string_view model = ask.model_key.empty() ? "auto" : std::string_view(ask.model_key);
   // Written as text: the question can be a whole conversation, and building a JSON object first
   // copied it twice more and cost ~50 allocations per turn.
   std::string out;
   out.reserve(2 * ask.question.size() + 768);
-  out.append("{\"requestId\":");
-  AppendString(out, ask.request_id);
-  out.append(",\"sessionId\":");
-  AppendString(out, ask.session_id);
-  out.append(",\"chatTask\":\"FREE_INPUT\",\"sessionType\":");
-  AppendString(out, ask.session_type);
-  out.append(",\"mode\":");
-  AppendString(out, ask.mode);
-  out.append(",\"questionText\":");
-  AppendString(out, ask.question);
-  out.append(",\"chatContext\":{\"text\":");
-  AppendString(out, ask.question);
-  out.append(",\"preferredLanguage\":");
-  AppendString(out, ask.preferred_language);
-  out.append(",\"localeLang\":");
-  AppendString(out, ask.preferred_language);
+  // `text` (the fixed JSON before a string member's value, ending in its key), then the value.
+  const auto member = [&out](std::string_view text, std::string_view value) {
+    out.append(text);
+    json_text::AppendString(out, value);
+  };
+  member("{\"requestId\":", ask.request_id);
+  member(",\"sessionId\":", ask.session_id);
+  member(",\"chatTask\":\"FREE_INPUT\",\"sessionType\":", ask.session_type);
+  member(",\"mode\":", ask.mode);
+  member(",\"questionText\":", ask.question);
+  member(",\"chatContext\":{\"text\":", ask.question);
+  member(",\"preferredLanguage\":", ask.preferred_language);
+  member(",\"localeLang\":", ask.preferred_language);
   out.append(",\"imageUrls\":[]},\"codeLanguage\":\"\",\"isReply\":");
   out.append(ask.is_reply ? "true" : "false");
-  out.append(
+  member(
       ",\"source\":1,\"stream\":true,\"taskDefinitionType\":\"system\",\"targetAgent\":\"\","
-      "\"shellType\":\"bash\",\"extra\":{\"modelConfig\":{\"key\":");
-  AppendString(out, model);
+      "\"shellType\":\"bash\",\"extra\":{\"modelConfig\":{\"key\":",
+      model);
   // Off: project rules, the ask agent and auto memory inflate every prompt with context the
   // gateway's clients did not send, and the agent path calls tools back on the client.
-  out.append(
+  member(
       "},\"context\":[]},\"pluginPayloadConfig\":{\"isEnableProjectRule\":false,"
       "\"isEnableAskAgent\":false,\"isEnableAutoMemory\":false},\"customModel\":null,"
-      "\"preferredLanguage\":");
-  AppendString(out, ask.preferred_language);
+      "\"preferredLanguage\":",
+      ask.preferred_language);
   // Deltas as produced, not re-paced for a typing animation.
   out.append(",\"closeTypewriter\":true}");
   return out;
