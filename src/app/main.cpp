@@ -99,7 +99,10 @@ int main(int argc, char** argv) {
                                    {"pool_size", config.pool_size}});
 
   signal(SIGPIPE, SIG_IGN);
-  asio::io_context io(1);
+  // One thread runs everything (DESIGN.md §3) and nothing else touches the loop: no locking in
+  // the scheduler or the reactor. This rules out Asio's threaded name resolution, which the
+  // gateway does not use (it connects to Lingma by address).
+  asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
   app::Gateway gateway(io.get_executor(), config, binary, env, logger);
   try {
     gateway.Start();
