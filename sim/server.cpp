@@ -324,6 +324,7 @@ asio::awaitable<void> Connection::ReadLoop() {
       break;
     }
     server_->stats().bytes_received += bytes;
+    server_->stats().messages_received += 1;
     const auto data = buffer.cdata();
     HandleMessage(std::string_view(static_cast<const char*>(data.data()), data.size()));
     buffer.consume(buffer.size());

@@ -31,6 +31,7 @@ std::string StatsJson(const Stats& s, long pid, int port, std::uint64_t sessions
       {"unanswered_pushes", s.unanswered_pushes},
       {"unexpected_responses", s.unexpected_responses},
       {"bytes_received", s.bytes_received},
+      {"messages_received", s.messages_received},
       {"bytes_sent", s.bytes_sent},
       {"messages_sent", s.messages_sent},
       {"sessions", sessions},

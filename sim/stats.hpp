@@ -30,6 +30,7 @@ struct Stats {
   std::uint64_t unanswered_pushes = 0;     // penalty waits that timed out
   std::uint64_t unexpected_responses = 0;  // responses with an id the sim is not waiting for
   std::uint64_t bytes_received = 0;
+  std::uint64_t messages_received = 0;  // WebSocket messages
   std::uint64_t bytes_sent = 0;
   std::uint64_t messages_sent = 0;  // WebSocket messages
 };

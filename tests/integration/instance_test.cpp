@@ -332,6 +332,14 @@ TEST_F(SimInstanceTest, TurnsOnACommonTickShareMessages) {
   // Each turn sends at least 8 answers and a finish; sharing messages, far fewer went out.
   EXPECT_LT(obj.at("messages_sent").to_number<std::int64_t>(), kTurns * 9 / 2)
       << boost::json::serialize(obj);
+  // And the replies to pushes that arrived together left together: far fewer messages came back
+  // than pushes were answered (one write per reply would be 360 messages; batched, about 16).
+  EXPECT_EQ(obj.at("push_responses").to_number<std::int64_t>(),
+            obj.at("push_requests_sent").to_number<std::int64_t>())
+      << boost::json::serialize(obj);
+  EXPECT_LT(obj.at("messages_received").to_number<std::int64_t>(),
+            obj.at("push_responses").to_number<std::int64_t>() / 8)
+      << boost::json::serialize(obj);
   EXPECT_EQ(obj.at("unanswered_pushes").to_number<std::int64_t>(), 0)
       << boost::json::serialize(obj);
   EXPECT_EQ(obj.at("bad_frames").to_number<std::int64_t>(), 0) << boost::json::serialize(obj);
