@@ -113,6 +113,9 @@ function median(values) {
 
 const fmt = {
   us: (x) => (x === null ? 'n/a' : `${Math.round(x)} µs`),
+  // CPU per event: "19 µs (user 9.6 + kernel 9.1)".
+  cpu: (c) => (c.all === null ? 'n/a'
+    : `${Math.round(c.all)} µs (user ${c.user?.toFixed(1) ?? 'n/a'} + kernel ${c.sys?.toFixed(1) ?? 'n/a'})`),
   ms: (x) => (x === null ? 'n/a' : `${x.toFixed(x < 10 ? 2 : 1)} ms`),
   ratio: (x) => (x === null || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(2)}x`),
   rps: (x) => (x === null ? 'n/a' : `${Math.round(x)} req/s`),
@@ -156,12 +159,13 @@ function shellOut(cmd, args) {
 const CLK_TCK = Number(shellOut('getconf', ['CLK_TCK'])) || 100;
 
 // utime + stime of a process in seconds, or null when it is gone.
-function cpuSeconds(pid) {
+// A process's CPU time so far, in user space and in the kernel (seconds), or null.
+function cpuTimes(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state): utime is field 14, stime field 15.
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    return { user: Number(fields[11]) / CLK_TCK, sys: Number(fields[12]) / CLK_TCK };
   } catch {
     return null;
   }
@@ -462,7 +466,7 @@ async function startFloor(ctx, label, { deltas, delayMs, contentBytes }) {
 
 // Runs loadgen once; `watch` is a pid whose CPU (and RSS, fds) is sampled around the run.
 async function loadgen(ctx, args, { watch = [] } = {}) {
-  const before = watch.map((pid) => ({ pid, cpu: cpuSeconds(pid), rss: rssKiB(pid) }));
+  const before = watch.map((pid) => ({ pid, cpu: cpuTimes(pid), rss: rssKiB(pid) }));
   const peak = watch.map((pid) => ({ rss: rssKiB(pid) ?? 0, fds: fdCount(pid) ?? 0 }));
   let sampling = true;
   const sampler = (async () => {
@@ -496,10 +500,13 @@ async function loadgen(ctx, args, { watch = [] } = {}) {
   const report = JSON.parse(stdout.trim().split('\n').pop());
   report.wall_s = (performance.now() - startedAt) / 1000;
   report.watched = before.map((b, i) => {
-    const cpu = cpuSeconds(b.pid);
+    const cpu = cpuTimes(b.pid);
+    const known = cpu !== null && b.cpu !== null;
     return {
       pid: b.pid,
-      cpu_s: cpu === null || b.cpu === null ? null : cpu - b.cpu,
+      cpu_s: known ? cpu.user + cpu.sys - b.cpu.user - b.cpu.sys : null,
+      user_s: known ? cpu.user - b.cpu.user : null,
+      sys_s: known ? cpu.sys - b.cpu.sys : null,
       rss_before_kib: b.rss,
       rss_peak_kib: peak[i].rss || null,
       rss_after_kib: rssKiB(b.pid),
@@ -725,7 +732,14 @@ async function scenarioStreams(ctx, n, variant) {
   const dgap = median(runs.map(({ d }) => d.gap_us.p99));
   const rttft = median(runs.map(({ d, g }) => div(g.ttft_us.p99, d.ttft_us.p99)));
   const rgap = median(runs.map(({ d, g }) => div(g.gap_us.p99, d.gap_us.p99)));
-  const cpuDelta = median(runs.map(({ g }) => div(g.watched[0].cpu_s * 1e6, g.deltas)));
+  // CPU per delta of a watched process: all, in user space, in the kernel (medians over runs).
+  const perDelta = (key, w) => ({
+    all: median(runs.map((r) => div(r[key].watched[w].cpu_s * 1e6, r[key].deltas))),
+    user: median(runs.map((r) => div(r[key].watched[w].user_s * 1e6, r[key].deltas))),
+    sys: median(runs.map((r) => div(r[key].watched[w].sys_s * 1e6, r[key].deltas))),
+  });
+  const gwCpuDelta = perDelta('g', 0);
+  const cpuDelta = gwCpuDelta.all;
   const simDelta = median(runs.map(({ d }) => div(d.watched[0].cpu_s * 1e6, d.deltas)));
   const peak = median(runs.map(({ g }) => g.peak_open));
   const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
@@ -735,7 +749,8 @@ async function scenarioStreams(ctx, n, variant) {
   if (floorErrors) ctx.problems.push(`${n} paced streams: ${floorErrors} failed stream(s) from sse_floor`);
   const fttft = median(runs.map(({ d, f }) => f.ttft_us.p99 - d.ttft_us.p99));
   const fgap = median(runs.map(({ d, f }) => f.gap_us.p99 - d.gap_us.p99));
-  const floorDelta = median(runs.map(({ f }) => div(f.watched[0].cpu_s * 1e6, f.deltas)));
+  const floorCpuDelta = perDelta('f', 0);
+  const floorDelta = floorCpuDelta.all;
   const flg = cpuPair(runs.map((r) => r.f.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
   // The baseline must itself hold the pacing, or "added" measures queueing in an overloaded
   // machine: its median gap within 25% of the pacing, its median first delta within 10 ms of it.
@@ -765,10 +780,10 @@ async function scenarioStreams(ctx, n, variant) {
     row(`${name}: added inter-chunk gap p99`, '≤ 1 ms', fmt.ms(div(gap, 1000)), `direct p99 ${fmt.ms(div(dgap, 1000))}`, fmt.ratio(rgap), judge(gap), lg),
     // Not a target: what any single-threaded HTTP server pays here to fan these deltas out.
     row(`${name}: floor (do-nothing paced SSE server, bench/floor): added TTFT p99 / gap p99; CPU per delta`, 'report',
-      `${fmt.ms(div(fttft, 1000))} / ${fmt.ms(div(fgap, 1000))}; ${fmt.us(floorDelta)}`,
-      `gateway ${fmt.ms(div(ttft, 1000))} / ${fmt.ms(div(gap, 1000))}; ${fmt.us(cpuDelta)}`,
+      `${fmt.ms(div(fttft, 1000))} / ${fmt.ms(div(fgap, 1000))}; ${fmt.cpu(floorCpuDelta)}`,
+      `gateway ${fmt.ms(div(ttft, 1000))} / ${fmt.ms(div(gap, 1000))}; ${fmt.cpu(gwCpuDelta)}`,
       fmt.ratio(div(cpuDelta, floorDelta)), 'report', flg),
-    row(`${name}: gateway CPU per delta`, 'report', fmt.us(cpuDelta), `sim CPU/delta ${fmt.us(simDelta)}`, fmt.ratio(div(cpuDelta, simDelta)), 'report', lg),
+    row(`${name}: gateway CPU per delta`, 'report', fmt.cpu(gwCpuDelta), `sim CPU/delta ${fmt.us(simDelta)}`, fmt.ratio(div(cpuDelta, simDelta)), 'report', lg),
     // The gateway runs on one thread: near a whole core it queues, whatever the other core does.
     row(`${name}: cores in use, gateway path (gateway alone) / direct path`, 'report',
       `${gwCores.toFixed(2)} (${gwOnly.toFixed(2)})`, `${dCores.toFixed(2)} of ${os.cpus().length}`, fmt.ratio(div(gwCores, dCores)), 'report', lg),
