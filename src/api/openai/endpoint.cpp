@@ -113,8 +113,10 @@ class SseSink final : public relay::AnswerSink {
       co_await stream_.End();
       co_return false;
     }
-    const bool begun = co_await EnsureBegun();
-    if (!begun) co_return false;
+    // Begun already for every event but the first: no coroutine call on the per-delta path.
+    bool listening = !stream_.client_gone();
+    if (!stream_.begun()) listening = co_await EnsureBegun();
+    if (!listening) co_return false;
     if (auto* d = std::get_if<chat::ContentDelta>(&event)) {
       deltas_.AppendContent(buffer_, d->text);
     } else if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) {
