@@ -101,7 +101,9 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   // One thread runs everything (DESIGN.md §3) and nothing else touches the loop: no locking in
   // the scheduler or the reactor. This rules out Asio's threaded name resolution, which the
-  // gateway does not use (it connects to Lingma by address).
+  // gateway does not use (it connects to Lingma by address), and posting to the loop from any
+  // other thread: work handed to a thread pool must come back some other way, or this hint
+  // must go back to 1.
   asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
   app::Gateway gateway(io.get_executor(), config, binary, env, logger);
   try {
