@@ -59,6 +59,13 @@ FrameDecoder::Status FrameDecoder::Fail(std::string message) {
 }
 
 FrameDecoder::Status FrameDecoder::Next(std::string& body) {
+  std::string_view view;
+  const Status status = Next(view);
+  if (status == Status::kFrame) body.assign(view);
+  return status;
+}
+
+FrameDecoder::Status FrameDecoder::Next(std::string_view& body) {
   if (!error_.empty()) return Status::kError;
   std::string_view rest(buffer_.data() + consumed_, buffer_.size() - consumed_);
 
@@ -106,13 +113,10 @@ FrameDecoder::Status FrameDecoder::Next(std::string& body) {
   }
 
   if (rest.size() < *pending_body_) return Status::kNeedMore;
-  body.assign(rest.data(), *pending_body_);
+  body = rest.substr(0, *pending_body_);
   consumed_ += *pending_body_;
   pending_body_.reset();
-  if (consumed_ == buffer_.size()) {
-    buffer_.clear();
-    consumed_ = 0;
-  }
+  // The consumed bytes stay until the next Feed drops them (Compact): `body` views them.
   return Status::kFrame;
 }
 

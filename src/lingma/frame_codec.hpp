@@ -31,8 +31,11 @@ class FrameDecoder {
   // Adds bytes received from the peer.
   void Feed(std::string_view bytes);
 
-  // Extracts the next complete frame body into `body`. kNeedMore: feed more bytes.
-  // kError: see error(); every later call returns kError too.
+  // Finds the next complete frame. kFrame: `body` views its body inside the decoder, valid until
+  // the next Feed (later Next calls leave it alone). kNeedMore: feed more bytes. kError: see
+  // error(); every later call returns kError too.
+  Status Next(std::string_view& body);
+  // The same, with the body copied into `body`.
   Status Next(std::string& body);
 
   const std::string& error() const { return error_; }

@@ -29,6 +29,28 @@ TEST(FrameCodec, DecodesCoalescedFrames) {
   EXPECT_EQ(d.buffered(), 0u);
 }
 
+TEST(FrameCodec, ViewsStayValidUntilTheNextFeed) {
+  FrameDecoder d;
+  d.Feed(EncodeFrame("{\"a\":1}") + EncodeFrame("second") + "Content-Length: 4\r\n\r\nth");
+  std::string_view first, second, third;
+  ASSERT_EQ(d.Next(first), FrameDecoder::Status::kFrame);
+  ASSERT_EQ(d.Next(second), FrameDecoder::Status::kFrame);
+  EXPECT_EQ(d.Next(third), FrameDecoder::Status::kNeedMore);
+  // Later Next calls leave earlier bodies alone.
+  EXPECT_EQ(first, "{\"a\":1}");
+  EXPECT_EQ(second, "second");
+  EXPECT_EQ(d.buffered(), 2u);  // the third frame's header is read; "th" waits for the rest
+  // The next Feed drops what was consumed; the split frame completes.
+  d.Feed("ir" + EncodeFrame("x"));
+  ASSERT_EQ(d.Next(third), FrameDecoder::Status::kFrame);
+  EXPECT_EQ(third, "thir");
+  std::string copied;
+  ASSERT_EQ(d.Next(copied), FrameDecoder::Status::kFrame);
+  EXPECT_EQ(copied, "x");
+  EXPECT_EQ(d.buffered(), 0u);
+  EXPECT_EQ(d.Next(copied), FrameDecoder::Status::kNeedMore);
+}
+
 TEST(FrameCodec, DecodesFramesSplitAtEveryByte) {
   const std::string stream = EncodeFrame("{\"text\":\"你好😀\"}") + EncodeFrame("[1,2,3]");
   FrameDecoder d;

@@ -149,8 +149,8 @@ asio::awaitable<Result<bool>> InstanceCore::Handshake() {
 asio::awaitable<void> InstanceCore::ReadLoop(std::shared_ptr<net::WsConnection> conn) {
   auto self = shared_from_this();
   FrameDecoder decoder;
-  std::string message;
-  std::string body;
+  std::string_view message;  // inside the connection, until the next Read
+  std::string_view body;     // inside the decoder, until the next Feed
   while (true) {
     auto ec = co_await conn->Read(message);
     if (ec) {

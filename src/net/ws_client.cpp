@@ -63,15 +63,16 @@ class BeastWsConnection final : public WsConnection,
     return true;
   }
 
-  asio::awaitable<boost::system::error_code> Read(std::string& message) override {
+  asio::awaitable<boost::system::error_code> Read(std::string_view& message) override {
     read_buffer_.clear();
+    message = {};
     auto [ec, n] = co_await ws_.async_read(read_buffer_, kUseTuple);
     if (ec) {
       Close();  // frees the socket and ends the writer, whoever noticed the loss first
       co_return ec;
     }
     auto data = read_buffer_.cdata();
-    message.assign(static_cast<const char*>(data.data()), data.size());
+    message = std::string_view(static_cast<const char*>(data.data()), data.size());
     co_return ec;
   }
 

@@ -39,8 +39,9 @@ class WsConnection {
   // limit (the peer stopped reading); the connection is then closed.
   virtual bool Send(std::string_view bytes, Urgency urgency = Urgency::kNow) = 0;
 
-  // Reads one WebSocket message into `message` (replacing its content).
-  virtual boost::asio::awaitable<boost::system::error_code> Read(std::string& message) = 0;
+  // Reads one WebSocket message. `message` views it inside the connection, valid until the next
+  // Read.
+  virtual boost::asio::awaitable<boost::system::error_code> Read(std::string_view& message) = 0;
 
   // Closes the socket; pending reads and writes complete with an error.
   virtual void Close() = 0;
