@@ -114,7 +114,8 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
  private:
   static asio::awaitable<void> ReadLoop(std::shared_ptr<DirectConnection> self) {
     lingma::FrameDecoder decoder;
-    std::string message, body, replies;
+    std::string_view message, body;  // views, valid until the next Read and Feed
+    std::string replies;
     std::string failure = "the simulator closed the connection";
     while (true) {
       auto ec = co_await self->ws_->Read(message);
