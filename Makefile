@@ -13,9 +13,12 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS) --target lingma-gateway lingma-sim
 
+# The benchmark tools too (not in the default build): a change to a shared interface must not
+# leave `make bench` broken.
 build-test: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug -j $(JOBS)
+	@cmake --build --preset debug -j $(JOBS) --target loadgen loadgen_unit_tests sse_floor
 
 # Starts the gateway against Lingma, or against the bundled simulator when no Lingma is found.
 run: build
@@ -27,6 +30,7 @@ run: build
 # target runs for a short while.
 test: build-test
 	@ctest --preset debug -j $(JOBS)
+	@build/debug/bench/loadgen_unit_tests --gtest_brief=1
 	@$(MAKE) --no-print-directory e2e-run
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
