@@ -158,7 +158,6 @@ function shellOut(cmd, args) {
 
 const CLK_TCK = Number(shellOut('getconf', ['CLK_TCK'])) || 100;
 
-// utime + stime of a process in seconds, or null when it is gone.
 // A process's CPU time so far, in user space and in the kernel (seconds), or null.
 function cpuTimes(pid) {
   try {
@@ -732,15 +731,16 @@ async function scenarioStreams(ctx, n, variant) {
   const dgap = median(runs.map(({ d }) => d.gap_us.p99));
   const rttft = median(runs.map(({ d, g }) => div(g.ttft_us.p99, d.ttft_us.p99)));
   const rgap = median(runs.map(({ d, g }) => div(g.gap_us.p99, d.gap_us.p99)));
-  // CPU per delta of a watched process: all, in user space, in the kernel (medians over runs).
-  const perDelta = (key, w) => ({
-    all: median(runs.map((r) => div(r[key].watched[w].cpu_s * 1e6, r[key].deltas))),
-    user: median(runs.map((r) => div(r[key].watched[w].user_s * 1e6, r[key].deltas))),
-    sys: median(runs.map((r) => div(r[key].watched[w].sys_s * 1e6, r[key].deltas))),
+  // CPU per delta of the first watched process of the gateway (g), floor (f) or direct (d) runs:
+  // all, in user space, in the kernel (medians over runs).
+  const perDelta = (key) => ({
+    all: median(runs.map((r) => div(r[key].watched[0].cpu_s * 1e6, r[key].deltas))),
+    user: median(runs.map((r) => div(r[key].watched[0].user_s * 1e6, r[key].deltas))),
+    sys: median(runs.map((r) => div(r[key].watched[0].sys_s * 1e6, r[key].deltas))),
   });
-  const gwCpuDelta = perDelta('g', 0);
+  const gwCpuDelta = perDelta('g');
   const cpuDelta = gwCpuDelta.all;
-  const simDelta = median(runs.map(({ d }) => div(d.watched[0].cpu_s * 1e6, d.deltas)));
+  const simDelta = perDelta('d').all;
   const peak = median(runs.map(({ g }) => g.peak_open));
   const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
   const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
@@ -749,8 +749,7 @@ async function scenarioStreams(ctx, n, variant) {
   if (floorErrors) ctx.problems.push(`${n} paced streams: ${floorErrors} failed stream(s) from sse_floor`);
   const fttft = median(runs.map(({ d, f }) => f.ttft_us.p99 - d.ttft_us.p99));
   const fgap = median(runs.map(({ d, f }) => f.gap_us.p99 - d.gap_us.p99));
-  const floorCpuDelta = perDelta('f', 0);
-  const floorDelta = floorCpuDelta.all;
+  const floorCpuDelta = perDelta('f');
   const flg = cpuPair(runs.map((r) => r.f.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
   // The baseline must itself hold the pacing, or "added" measures queueing in an overloaded
   // machine: its median gap within 25% of the pacing, its median first delta within 10 ms of it.
@@ -782,7 +781,7 @@ async function scenarioStreams(ctx, n, variant) {
     row(`${name}: floor (do-nothing paced SSE server, bench/floor): added TTFT p99 / gap p99; CPU per delta`, 'report',
       `${fmt.ms(div(fttft, 1000))} / ${fmt.ms(div(fgap, 1000))}; ${fmt.cpu(floorCpuDelta)}`,
       `gateway ${fmt.ms(div(ttft, 1000))} / ${fmt.ms(div(gap, 1000))}; ${fmt.cpu(gwCpuDelta)}`,
-      fmt.ratio(div(cpuDelta, floorDelta)), 'report', flg),
+      fmt.ratio(div(cpuDelta, floorCpuDelta.all)), 'report', flg),
     row(`${name}: gateway CPU per delta`, 'report', fmt.cpu(gwCpuDelta), `sim CPU/delta ${fmt.us(simDelta)}`, fmt.ratio(div(cpuDelta, simDelta)), 'report', lg),
     // The gateway runs on one thread: near a whole core it queues, whatever the other core does.
     row(`${name}: cores in use, gateway path (gateway alone) / direct path`, 'report',
