@@ -225,6 +225,9 @@ void InstanceCore::HandleMessage(std::string_view body) {
           },
           std::move(routed.push));
       const bool is_finish = std::holds_alternative<FinishPush>(event);
+      if (!is_finish && turn->take_now && turn->events.consumer_idle() && turn->take_now(event)) {
+        return;
+      }
       if (!turn->events.Push(std::move(event))) {
         turn->end_error =
             Error{ErrorKind::kOverloaded,
@@ -349,6 +352,7 @@ ChatTurn::ChatTurn(std::weak_ptr<InstanceCore> core, std::shared_ptr<State> stat
 ChatTurn::~ChatTurn() { Cancel(); }
 
 void ChatTurn::Cancel() {
+  state_->take_now = nullptr;
   if (state_->finished) return;
   state_->finished = true;
   state_->end_error = Error{ErrorKind::kCancelled, "the turn was cancelled"};
@@ -364,6 +368,8 @@ void ChatTurn::Cancel() {
 }
 
 std::size_t ChatTurn::ready() const { return state_->events.size(); }
+
+void ChatTurn::OfferDirectly(TakeNow take) { state_->take_now = std::move(take); }
 
 asio::awaitable<Result<ChatEvent>> ChatTurn::Next(milliseconds idle_timeout) {
   ChatEvent event;

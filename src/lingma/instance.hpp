@@ -66,6 +66,14 @@ class ChatTurn {
   // Events already received and waiting: Next() returns the first of them without waiting.
   std::size_t ready() const;
 
+  // While the caller waits in Next() with nothing queued, an answer or think push is offered to
+  // `take` as it arrives, on the reader's stack; if `take` returns true the push is consumed
+  // and Next() keeps waiting. A stream of deltas then costs no resumption of the caller per
+  // delta. Everything else (the finish, errors, pushes behind queued ones, pushes `take`
+  // declines) comes through Next() in order. Empty: off. Reset on Cancel().
+  using TakeNow = std::function<bool(ChatEvent& event)>;
+  void OfferDirectly(TakeNow take);
+
   const std::string& request_id() const { return request_id_; }
 
   struct State;

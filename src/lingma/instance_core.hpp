@@ -23,6 +23,7 @@ namespace lingma {
 struct ChatTurn::State {
   State(boost::asio::any_io_executor executor, std::size_t capacity) : events(executor, capacity) {}
   net::AsyncQueue<ChatEvent> events;
+  ChatTurn::TakeNow take_now;      // see ChatTurn::OfferDirectly
   std::optional<Error> end_error;  // why the queue closed without a finish
   bool finished = false;           // chat/finish delivered (or the turn was cancelled)
 };

@@ -45,6 +45,9 @@ class AsyncQueue {
 
   bool closed() const { return closed_; }
   std::size_t size() const { return size_; }
+  // A consumer waits in Pop and nothing is queued: an item handed to it some other way now
+  // cannot overtake a queued one.
+  bool consumer_idle() const { return waiting_ && size_ == 0 && !closed_; }
 
   enum class PopStatus { kItem, kTimeout, kClosed };
 
@@ -61,7 +64,9 @@ class AsyncQueue {
       if (Clock::now() >= deadline) co_return PopStatus::kTimeout;
       ArmDeadline(deadline);
       timers_->wake.expires_at(Clock::time_point::max());
+      waiting_ = true;
       co_await timers_->wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      waiting_ = false;
     }
     out = std::move(slots_[head_]);
     head_ = (head_ + 1) % slots_.size();
@@ -123,6 +128,7 @@ class AsyncQueue {
   std::size_t size_ = 0;
   std::size_t capacity_;
   bool closed_ = false;
+  bool waiting_ = false;  // a Pop is suspended
 };
 
 }  // namespace net

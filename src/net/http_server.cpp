@@ -159,14 +159,21 @@ class ChunkedStream final : public ResponseStream {
     const bool left_behind = !queued_ && !out_.empty();
     AppendChunk(data);
     if (!left_behind && out_.size() <= kMaxQueuedBytes) {
-      if (!queued_) {
-        slot_ = batch_->Add(this);
-        queued_ = true;
-      }
+      JoinBatch();
       co_return true;
     }
     const bool ok = co_await Drain();
     co_return ok;
+  }
+
+  bool can_queue() const override {
+    return begun_ && !failed() && (queued_ || out_.empty()) && out_.size() < kMaxQueuedBytes;
+  }
+
+  void Queue(std::string_view data) override {
+    if (data.empty()) return;
+    AppendChunk(data);
+    JoinBatch();
   }
 
   asio::awaitable<void> End() override {
@@ -215,6 +222,12 @@ class ChunkedStream final : public ResponseStream {
     out_.reserve(out_.size() + n + data.size() + 4);
     for (std::size_t i = n; i > 0; --i) out_.push_back(digits[i - 1]);
     out_.append("\r\n").append(data).append("\r\n");
+  }
+
+  void JoinBatch() {
+    if (queued_) return;
+    slot_ = batch_->Add(this);
+    queued_ = true;
   }
 
   void Unqueue() {

@@ -46,6 +46,11 @@ class ResponseStream {
   // queued chunk shows at the next Write or End. A client that stops reading is cut off by the
   // write deadline of the next Write or End (a stream's keep-alives bound how long that is).
   virtual boost::asio::awaitable<bool> Write(std::string_view data) = 0;
+  // True when a chunk can be queued without waiting: the stream has begun, the client is there,
+  // nothing is left over from an earlier flush and the queue has room. Queue() then queues it
+  // (a large chunk may take the queue past its bound; the next Write waits for it).
+  virtual bool can_queue() const = 0;
+  virtual void Queue(std::string_view data) = 0;
   // Ends the body. The connection may then serve the next request.
   virtual boost::asio::awaitable<void> End() = 0;
   virtual bool begun() const = 0;

@@ -5,10 +5,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
 
-#include "chat/answer_assembler.hpp"
 #include "chat/prompt.hpp"
 #include "chat/usage.hpp"
 #include "obs/log.hpp"
+#include "relay/answer_flow.hpp"
 
 namespace relay {
 namespace asio = boost::asio;
@@ -42,28 +42,6 @@ asio::awaitable<void> DeleteSession(lingma::Instance* instance, std::string sess
   boost::json::object params;
   params["sessionId"] = std::move(session_id);
   co_await instance->Call("chat/deleteSessionById", std::move(params));
-}
-
-// Turns the assembler's output into events for the sink. (Free functions, not lambdas: GCC 12
-// miscompiles lambda coroutines that take parameters by value.)
-asio::awaitable<bool> Emit(AnswerSink& sink, chat::AnswerAssembler::Output& out, TurnReport& report,
-                           Clock::time_point started, bool& first_token) {
-  if (first_token && (!out.reasoning.empty() || !out.content.empty())) {
-    report.time_to_first_token =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-    first_token = false;
-  }
-  if (!out.reasoning.empty()) {
-    chat::ChatEvent event = chat::ReasoningDelta{std::move(out.reasoning)};
-    const bool listening = co_await sink.OnEvent(event);
-    if (!listening) co_return false;
-  }
-  if (!out.content.empty()) {
-    chat::ChatEvent event = chat::ContentDelta{std::move(out.content)};
-    const bool listening = co_await sink.OnEvent(event);
-    if (!listening) co_return false;
-  }
-  co_return true;
 }
 
 asio::awaitable<void> Fail(AnswerSink& sink, TurnReport& report, const chat::Failure& failure) {
@@ -201,20 +179,24 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     co_return AttemptResult::kDone;
   }
   std::unique_ptr<lingma::ChatTurn> turn = std::move(*turn_or);
+
+  // 4. The answer. Deltas that arrive while the loop waits go straight to the sink when it can
+  // take them; the loop wakes for the rest (the first token, the finish, errors, silence, a
+  // client that reads too slowly).
+  AnswerFlow flow(sink, report, started);
+  turn->OfferDirectly([&flow](lingma::ChatEvent& event) { return flow.TakeNow(event); });
   // A client that leaves stops the turn at once: chat/stop upstream, and Next() wakes up.
   lingma::ChatTurn* turn_ptr = turn.get();
   sink.OnClientGone([turn_ptr] { turn_ptr->Cancel(); });
-  struct ForgetCallback {
+  struct Unhook {  // before `flow` and `turn` go
     AnswerSink& sink;
-    ~ForgetCallback() { sink.OnClientGone(nullptr); }
-  } forget{sink};
+    lingma::ChatTurn& turn;
+    ~Unhook() {
+      sink.OnClientGone(nullptr);
+      turn.OfferDirectly(nullptr);
+    }
+  } unhook{sink, *turn};
 
-  // 4. The answer.
-  chat::AnswerAssembler assembler;
-  bool filtered = false;
-  bool first_token = true;
-  bool client_saw_output = false;  // a delta or a keep-alive went out: no more retries
-  auto last_push = Clock::now();
   const milliseconds wait = options_.silence_interval.count() > 0
                                 ? std::min(options_.silence_interval, options_.idle_timeout)
                                 : options_.idle_timeout;
@@ -225,7 +207,10 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
       MarkClientGone(report);
       co_return AttemptResult::kDone;
     }
-    auto event = co_await turn->Next(wait);
+    // `wait` counts from Lingma's last push, which may have gone straight to the sink.
+    const auto quiet = Clock::now() - flow.last_push();
+    auto event = co_await turn->Next(
+        std::max(milliseconds(1), std::chrono::ceil<milliseconds>(wait - quiet)));
     if (!event && (event.error().kind == lingma::ErrorKind::kCancelled || sink.client_gone())) {
       turn->Cancel();
       DeleteSessions(cache_.Abort(lookup.ticket, used));
@@ -234,8 +219,10 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     }
     if (!event) {
       if (event.error().kind == lingma::ErrorKind::kTimeout) {
-        if (Clock::now() - last_push < options_.idle_timeout) {
-          client_saw_output = true;
+        const auto silent_for = Clock::now() - flow.last_push();
+        if (silent_for < wait) continue;
+        if (silent_for < options_.idle_timeout) {
+          flow.NoteKeepAlive();
           const bool client_listening = co_await sink.OnSilence();
           if (client_listening) continue;
           turn->Cancel();
@@ -253,7 +240,7 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
         co_return AttemptResult::kDone;
       }
       DeleteSessions(cache_.Abort(lookup.ticket, used));
-      if (may_retry && !client_saw_output &&
+      if (may_retry && !flow.client_saw_output() &&
           event.error().kind == lingma::ErrorKind::kDisconnected) {
         co_return AttemptResult::kRetry;
       }
@@ -261,22 +248,9 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
       co_await Fail(sink, report, failure);
       co_return AttemptResult::kDone;
     }
-    last_push = Clock::now();
-    chat::AnswerAssembler::Output out;
     const auto* finish = std::get_if<lingma::FinishPush>(&*event);
-    if (auto* answer = std::get_if<lingma::AnswerPush>(&*event)) {
-      filtered |= answer->filtered;
-      out = assembler.OnAnswer(answer->text, answer->overwrite);
-    } else if (auto* think = std::get_if<lingma::ThinkPush>(&*event)) {
-      out = assembler.OnThink(think->text);
-    } else if (finish) {
-      if (!finish->session_id.empty()) used.session_id = finish->session_id;
-      out = assembler.OnFinish(finish->full_answer);
-    }
-    client_saw_output |= !out.content.empty() || !out.reasoning.empty();
-    bool more = co_await Emit(sink, out, report, started, first_token);
-    // Deltas that arrived together leave together: one write for all that are ready.
-    if (more && !finish && turn->ready() == 0) more = co_await sink.Flush();
+    if (finish && !finish->session_id.empty()) used.session_id = finish->session_id;
+    const bool more = co_await flow.Take(*event, turn->ready() > 0);
     if (!more) {
       if (!finish) turn->Cancel();
       DeleteSessions(cache_.Abort(lookup.ticket, used));
@@ -287,7 +261,8 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
 
     // 5. The end of the turn: remember the session for the next turn, or give it up. The answer
     // the client ends up with: a stream holds what was streamed, a whole response the final text.
-    const auto outcome = lingma::MapFinish(*finish, filtered);
+    const auto outcome = lingma::MapFinish(*finish, flow.filtered());
+    const chat::AnswerAssembler& assembler = flow.assembler();
     chat::AnswerAssembler::Output complete = assembler.Complete();
     const std::string& client_answer = request.stream ? assembler.content() : complete.content;
     if (!outcome.ok || outcome.finish_reason != "stop") {

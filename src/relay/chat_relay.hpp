@@ -15,6 +15,7 @@
 #include "chat/model.hpp"
 #include "chat/session_cache.hpp"
 #include "lingma/pool.hpp"
+#include "relay/answer_sink.hpp"
 #include "relay/turn_report.hpp"
 
 namespace obs {
@@ -22,31 +23,6 @@ class Logger;
 }
 
 namespace relay {
-
-// What the relay decided before the first answer byte (a stream puts it in its headers).
-struct TurnStart {
-  chat::SessionOutcome session = chat::SessionOutcome::kOff;
-  int instance = -1;
-};
-
-// Where a turn's answer goes. Every call returns false when the client is gone.
-class AnswerSink {
- public:
-  virtual ~AnswerSink() = default;
-  virtual void OnStart(const TurnStart& start) = 0;
-  // Content and reasoning deltas, then exactly one Finish or Failure. A sink may hold deltas
-  // back to send several at once; the relay calls Flush() whenever no further event is ready, and
-  // Finish and Failure are always sent at once.
-  virtual boost::asio::awaitable<bool> OnEvent(const chat::ChatEvent& event) = 0;
-  // Sends what OnEvent held back.
-  virtual boost::asio::awaitable<bool> Flush() = 0;
-  // Lingma has been silent for the keep-alive interval (a stream sends a comment).
-  virtual boost::asio::awaitable<bool> OnSilence() = 0;
-  // True once the client disconnected.
-  virtual bool client_gone() const = 0;
-  // Runs `callback` as soon as the client disconnects (empty: forget it).
-  virtual void OnClientGone(std::function<void()> callback) = 0;
-};
 
 struct RelayOptions {
   std::chrono::milliseconds idle_timeout{120000};     // silence from Lingma that fails the turn

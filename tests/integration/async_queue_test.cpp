@@ -8,13 +8,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <memory>
 #include <vector>
 
 #include "harness.hpp"
+#include "net/child_process.hpp"
 
 namespace {
 
@@ -24,8 +23,7 @@ using Queue = net::AsyncQueue<int>;
 using Clock = std::chrono::steady_clock;
 
 asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(asio::use_awaitable);
+  co_await net::SleepFor(co_await asio::this_coro::executor, d);
 }
 
 TEST(AsyncQueue, ItemsArriveInOrderAndCloseDrainsFirst) {
@@ -64,6 +62,43 @@ TEST(AsyncQueue, ItemsArriveInOrderAndCloseDrainsFirst) {
       io, [&] { return done; }, 5s));
   EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(last, Queue::PopStatus::kClosed);
+}
+
+TEST(AsyncQueue, ItsConsumerIsIdleOnlyWhileAPopWaitsWithNothingQueued) {
+  // consumer_idle() lets a producer hand an item over some other way; it must never be true
+  // while an item is queued (it would overtake it) or while no Pop waits.
+  asio::io_context io;
+  Queue queue(io.get_executor(), 10);
+  EXPECT_FALSE(queue.consumer_idle());  // nobody waits yet
+  std::vector<int> got;
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        int item = 0;
+        while (co_await queue.Pop(item, 5s) == Queue::PopStatus::kItem) got.push_back(item);
+        done = true;
+      },
+      asio::detached);
+  std::vector<bool> idle;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await Sleep(5ms);
+        idle.push_back(queue.consumer_idle());  // waits on an empty queue
+        queue.Push(1);
+        idle.push_back(queue.consumer_idle());  // still suspended, but 1 is queued
+        co_await Sleep(5ms);
+        idle.push_back(queue.consumer_idle());  // took 1 and waits again
+        queue.Close();
+        idle.push_back(queue.consumer_idle());  // closed: nothing more may come
+      },
+      asio::detached);
+  ASSERT_TRUE(itest::RunUntil(
+      io, [&] { return done; }, 5s));
+  EXPECT_EQ(idle, (std::vector<bool>{true, false, true, false}));
+  EXPECT_EQ(got, (std::vector<int>{1}));
+  EXPECT_FALSE(queue.consumer_idle());  // the consumer is gone
 }
 
 TEST(AsyncQueue, AFullQueueRefuses) {

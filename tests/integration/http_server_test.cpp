@@ -351,6 +351,61 @@ TEST(HttpStream, WhatTheSocketDidNotTakeLeavesOnceTheClientReads) {
   EXPECT_TRUE(client.body == first + big);
 }
 
+TEST(HttpStream, QueueTakesChunksOnlyWhileNoWaitIsNeeded) {
+  // can_queue() is false before the head left (the first chunk goes with it, at once) and once
+  // the socket is full (what it did not take waits for the client); Queue()d chunks arrive in
+  // order with the written ones.
+  const std::string big = ChunkText(0, 2, 16 * 1024);
+  std::uint16_t server_port = 0;  // set once the server listens, before any request
+  std::atomic<int> client_port = 0;
+  std::vector<bool> can;  // before Begin, after Begin, after the first Write, with two queued
+  bool full_refused = false;
+  std::string expected = "first" + std::string("second") + "third";
+  Fixture fixture([&](const net::HttpRequest&,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    const int fd = ServerSideSocket(server_port, static_cast<std::uint16_t>(client_port.load()));
+    int bytes = 4096;
+    if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    can.push_back(stream.can_queue());
+    co_await stream.Begin(200, {}, "application/octet-stream");
+    can.push_back(stream.can_queue());
+    co_await stream.Write("first");
+    can.push_back(stream.can_queue());
+    stream.Queue("second");
+    stream.Queue("third");
+    can.push_back(stream.can_queue());
+    co_await Yield();  // the batch writes them
+    for (int i = 0; i < 64 && stream.can_queue(); ++i) {
+      stream.Queue(big);
+      expected += big;
+      co_await Yield();
+    }
+    full_refused = !stream.can_queue();
+    co_await stream.End();  // waits for the client to read the rest
+    co_return net::HttpResponse{};
+  });
+  server_port = fixture.server->port();
+  std::atomic<bool> done = false;
+  std::string body;
+  std::thread client([&] {
+    RawClient c(server_port, 1);
+    if (c.connected()) {
+      client_port = c.local_port();
+      c.SendRequest("/stream");
+      std::this_thread::sleep_for(300ms);  // the server's socket fills up meanwhile
+      c.ReadToEnd();
+      body = c.body();
+    }
+    done = true;
+  });
+  fixture.RunUntil(done);
+  client.join();
+  EXPECT_EQ(can, (std::vector<bool>{false, false, true, true}));
+  EXPECT_TRUE(full_refused) << "a full socket still took chunks without waiting";
+  EXPECT_EQ(body.size(), expected.size());
+  EXPECT_TRUE(body == expected) << "queued chunks lost, doubled or out of order";
+}
+
 TEST(HttpStream, AStreamEndedWhileItsRestWaitsForTheClientKeepsTheConnection) {
   // The first response ends (End drains) while the writable watcher still waits for the client to
   // read what the socket did not take: both wait on the same socket. Once the client has read

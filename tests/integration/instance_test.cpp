@@ -4,10 +4,12 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include "harness.hpp"
 #include "lingma/discovery.hpp"
+#include "net/child_process.hpp"
 
 namespace itest {
 namespace {
@@ -283,6 +285,70 @@ TEST_F(SimInstanceTest, CancelSendsChatStopAndIgnoresLatePushes) {
   EXPECT_EQ(stats->at("turns_cancelled").to_number<std::int64_t>(), 1)
       << boost::json::serialize(*stats);
   EXPECT_TRUE(Chat(Ask("next")).finish);
+}
+
+TEST_F(SimInstanceTest, DeltasOfferedDirectlyKeepTheirOrderWithThoseThatWereNot) {
+  // Every other push is declined; those and the finish must come through Next() in between the
+  // taken ones, so that the answer read in arrival order is Lingma's answer.
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"deltas": 12, "delta_delay_ms": 5})");
+  struct Seen {
+    std::string text;
+    int offered = 0, taken = 0, via_next = 0;
+    bool finish_offered = false;
+    std::optional<lingma::FinishPush> finish;
+  };
+  auto seen = RunFor(io_, [&]() -> boost::asio::awaitable<Seen> {
+    Seen out;
+    auto started = co_await instance_->StartChat(Ask("offer me the deltas"));
+    if (!started) co_return out;
+    auto& turn = **started;
+    turn.OfferDirectly([&out](lingma::ChatEvent& event) {
+      out.finish_offered |= std::holds_alternative<lingma::FinishPush>(event);
+      if (++out.offered % 2 == 0) return false;
+      out.text += std::get<lingma::AnswerPush>(event).text;
+      ++out.taken;
+      return true;
+    });
+    while (true) {
+      auto event = co_await turn.Next(2000ms);
+      if (!event) break;
+      if (auto* finish = std::get_if<lingma::FinishPush>(&*event)) {
+        out.finish = *finish;
+        break;
+      }
+      out.text += std::get<lingma::AnswerPush>(*event).text;
+      ++out.via_next;
+    }
+    co_return out;
+  }());
+  ASSERT_TRUE(seen.finish) << log_text_;
+  EXPECT_EQ(seen.text, seen.finish->full_answer);
+  EXPECT_GT(seen.taken, 0);
+  EXPECT_GT(seen.via_next, 0);
+  EXPECT_FALSE(seen.finish_offered);
+}
+
+TEST_F(SimInstanceTest, NothingIsOfferedDirectlyWhileTheCallerIsBusy) {
+  // Pushes that arrive while the caller is not waiting in Next() are queued, never offered: the
+  // caller may be in the middle of handling an earlier one.
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  Control(R"({"deltas": 6, "delta_delay_ms": 1})");
+  int offered = 0;
+  auto turn = RunFor(io_, [&]() -> boost::asio::awaitable<Turn> {
+    auto started = co_await instance_->StartChat(Ask("queue them all"));
+    if (!started) co_return Turn{};
+    (*started)->OfferDirectly([&offered](lingma::ChatEvent&) { return ++offered, true; });
+    auto executor = co_await boost::asio::this_coro::executor;
+    co_await net::SleepFor(executor, 300ms);  // all of the turn arrives meanwhile
+    Turn out = co_await Collect(**started);
+    co_return out;
+  }());
+  ASSERT_TRUE(turn.finish) << (turn.error ? turn.error->message : log_text_);
+  EXPECT_EQ(offered, 0);
+  EXPECT_EQ(turn.text, turn.finish->full_answer);
 }
 
 TEST_F(SimInstanceTest, PushesAsNotifications) {

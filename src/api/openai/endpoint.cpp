@@ -72,6 +72,11 @@ class CollectingSink final : public relay::AnswerSink {
   explicit CollectingSink(net::ResponseStream& stream) : stream_(stream) {}
   asio::awaitable<bool> Flush() override { co_return !stream_.client_gone(); }
   asio::awaitable<bool> OnSilence() override { co_return true; }
+  bool ready_now() const override { return !stream_.client_gone(); }
+  void TakeNow(std::string_view delta_reasoning, std::string_view delta_content) override {
+    reasoning += delta_reasoning;
+    content += delta_content;
+  }
   bool client_gone() const override { return stream_.client_gone(); }
   void OnClientGone(std::function<void()> callback) override {
     stream_.OnClientGone(std::move(callback));
@@ -153,6 +158,16 @@ class SseSink final : public relay::AnswerSink {
     AppendKeepAlive(buffer_);
     const bool ok = co_await Flush();
     co_return ok;
+  }
+
+  // Begun, nothing held back, and the stream queues without waiting: a delta leaves with the
+  // other streams' chunks of this turn of the event loop.
+  bool ready_now() const override { return buffer_.empty() && stream_.can_queue(); }
+  void TakeNow(std::string_view reasoning, std::string_view content) override {
+    if (!reasoning.empty()) deltas_.AppendReasoning(buffer_, reasoning);
+    if (!content.empty()) deltas_.AppendContent(buffer_, content);
+    stream_.Queue(buffer_);
+    buffer_.clear();
   }
 
   bool client_gone() const override { return stream_.client_gone(); }

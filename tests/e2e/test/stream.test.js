@@ -278,3 +278,48 @@ describe('SSE keep-alive while Lingma is silent', () => {
     assert.equal(parseSimAnswer(content).echo, prompt);
   });
 });
+
+describe('a steady stream of deltas is not silence', () => {
+  // Deltas leave as they arrive without waking the turn's loop; its silence timers must still
+  // count from the latest delta, not from the last time the loop itself woke up.
+  let withKeepAlive;
+  let withoutKeepAlive;
+  const control = { deltas: 12, delta_delay_ms: 250 };  // 3 s of answer, a delta every 250 ms
+  before(async () => {
+    schemas();
+    withKeepAlive = await startGateway({
+      args: ['--sse-keepalive-interval', '1', '--lingma-chat-idle-timeout', '10'],
+      control,
+    });
+    withoutKeepAlive = await startGateway({
+      args: ['--sse-keepalive-interval', '0', '--lingma-chat-idle-timeout', '1'],
+      control,
+    });
+  });
+  after(async () => {
+    await withKeepAlive?.stop();
+    await withoutKeepAlive?.stop();
+  });
+
+  test('no keep-alive comment while deltas come faster than the keep-alive interval', async () => {
+    const prompt = 'steady talker';
+    const res = await withKeepAlive.postChat({ model: 'auto', stream: true, messages: [{ role: 'user', content: prompt }] });
+    const { text, events } = await readSseTimed(res);
+    assert.doesNotMatch(text, /^: ?keep-alive/m, 'a keep-alive comment interrupted a flowing answer');
+    assert.equal(parseSimAnswer(checkChatStream(events).content).echo, prompt);
+  });
+
+  test('an answer longer than the idle timeout completes while its deltas keep coming', async () => {
+    const prompt = 'long but never idle';
+    const res = await withoutKeepAlive.postChat({ model: 'auto', stream: true, messages: [{ role: 'user', content: prompt }] });
+    const { text, events } = await readSseTimed(res);
+    assert.doesNotMatch(text, /^: ?keep-alive/m, 'keep-alives are off');
+    const streamed = checkChatStream(events);
+    assert.equal(parseSimAnswer(streamed.content).echo, prompt);
+    // And the whole response (no stream) the same way.
+    const whole = await withoutKeepAlive.postChat({ model: 'auto', messages: [{ role: 'user', content: prompt }] });
+    const body = await whole.json();
+    assert.equal(whole.status, 200, JSON.stringify(body));
+    assert.equal(parseSimAnswer(body.choices[0].message.content).echo, prompt);
+  });
+});
