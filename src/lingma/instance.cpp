@@ -225,7 +225,8 @@ void InstanceCore::HandleMessage(std::string_view body) {
           },
           std::move(routed.push));
       const bool is_finish = std::holds_alternative<FinishPush>(event);
-      if (!is_finish && turn->take_now && turn->events.consumer_idle() && turn->take_now(event)) {
+      if (!is_finish && turn->take_now && turn->events.consumer_idle() &&
+          OfferDirectly(*turn, event)) {
         return;
       }
       if (!turn->events.Push(std::move(event))) {
@@ -258,6 +259,18 @@ void InstanceCore::HandleMessage(std::string_view body) {
       logger.Debug("instance.invalid_message",
                    {{"instance", options.index}, {"reason", inbound.message.invalid_reason}});
       return;
+  }
+}
+
+bool InstanceCore::OfferDirectly(ChatTurn::State& turn, ChatEvent& event) {
+  // On the reader's stack: an exception here would end the reader, and with it every turn of
+  // this instance. The turn's own loop gets the push instead (and whatever it throws is its own).
+  try {
+    return turn.take_now(event);
+  } catch (const std::exception& e) {
+    turn.take_now = nullptr;
+    logger.Error("turn.offer_failed", {{"instance", options.index}, {"reason", e.what()}});
+    return false;
   }
 }
 

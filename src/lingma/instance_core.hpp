@@ -44,6 +44,8 @@ struct InstanceCore : std::enable_shared_from_this<InstanceCore> {
   boost::asio::awaitable<void> Heartbeat(std::shared_ptr<net::WsConnection> connection);
   boost::asio::awaitable<Result<bool>> Handshake();
   void HandleMessage(std::string_view body);
+  // A push offered to a waiting turn (ChatTurn::OfferDirectly); false: queue it.
+  bool OfferDirectly(ChatTurn::State& turn, ChatEvent& event);
   void FailEverything(const Error& error);
   void SetState(InstanceState state);
   void SetError(std::string message);

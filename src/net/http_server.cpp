@@ -167,7 +167,8 @@ class ChunkedStream final : public ResponseStream {
   }
 
   bool can_queue() const override {
-    return begun_ && !failed() && (queued_ || out_.empty()) && out_.size() < kMaxQueuedBytes;
+    return begun_ && !ended_ && !failed() && (queued_ || out_.empty()) &&
+           out_.size() < kMaxQueuedBytes;
   }
 
   void Queue(std::string_view data) override {

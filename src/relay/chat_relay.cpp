@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "chat/prompt.hpp"
+#include "chat/silence_clock.hpp"
 #include "chat/usage.hpp"
 #include "obs/log.hpp"
 #include "relay/answer_flow.hpp"
@@ -197,9 +198,7 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     }
   } unhook{sink, *turn};
 
-  const milliseconds wait = options_.silence_interval.count() > 0
-                                ? std::min(options_.silence_interval, options_.idle_timeout)
-                                : options_.idle_timeout;
+  chat::SilenceClock silence(options_.silence_interval, options_.idle_timeout);
   while (true) {
     if (sink.client_gone()) {
       turn->Cancel();
@@ -207,10 +206,8 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
       MarkClientGone(report);
       co_return AttemptResult::kDone;
     }
-    // `wait` counts from Lingma's last push, which may have gone straight to the sink.
-    const auto quiet = Clock::now() - flow.last_push();
-    auto event = co_await turn->Next(
-        std::max(milliseconds(1), std::chrono::ceil<milliseconds>(wait - quiet)));
+    // Lingma's last push may have gone straight to the sink: the clock reads it from the flow.
+    auto event = co_await turn->Next(silence.WaitFrom(Clock::now(), flow.last_push()));
     if (!event && (event.error().kind == lingma::ErrorKind::kCancelled || sink.client_gone())) {
       turn->Cancel();
       DeleteSessions(cache_.Abort(lookup.ticket, used));
@@ -219,9 +216,9 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     }
     if (!event) {
       if (event.error().kind == lingma::ErrorKind::kTimeout) {
-        const auto silent_for = Clock::now() - flow.last_push();
-        if (silent_for < wait) continue;
-        if (silent_for < options_.idle_timeout) {
+        const auto action = silence.OnTimeout(Clock::now(), flow.last_push());
+        if (action == chat::SilenceClock::Action::kWaitMore) continue;
+        if (action == chat::SilenceClock::Action::kKeepAlive) {
           flow.NoteKeepAlive();
           const bool client_listening = co_await sink.OnSilence();
           if (client_listening) continue;

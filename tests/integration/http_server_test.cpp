@@ -355,7 +355,6 @@ TEST(HttpStream, QueueTakesChunksOnlyWhileNoWaitIsNeeded) {
   // can_queue() is false before the head left (the first chunk goes with it, at once) and once
   // the socket is full (what it did not take waits for the client); Queue()d chunks arrive in
   // order with the written ones.
-  const std::string big = ChunkText(0, 2, 16 * 1024);
   std::uint16_t server_port = 0;  // set once the server listens, before any request
   std::atomic<int> client_port = 0;
   std::vector<bool> can;  // before Begin, after Begin, after the first Write, with two queued
@@ -376,6 +375,7 @@ TEST(HttpStream, QueueTakesChunksOnlyWhileNoWaitIsNeeded) {
     can.push_back(stream.can_queue());
     co_await Yield();  // the batch writes them
     for (int i = 0; i < 64 && stream.can_queue(); ++i) {
+      const std::string big = ChunkText(0, 2 + i, 16 * 1024);  // distinct: order shows
       stream.Queue(big);
       expected += big;
       co_await Yield();

@@ -332,22 +332,28 @@ TEST_F(SimInstanceTest, DeltasOfferedDirectlyKeepTheirOrderWithThoseThatWereNot)
 
 TEST_F(SimInstanceTest, NothingIsOfferedDirectlyWhileTheCallerIsBusy) {
   // Pushes that arrive while the caller is not waiting in Next() are queued, never offered: the
-  // caller may be in the middle of handling an earlier one.
+  // caller may be in the middle of handling an earlier one. (Once it waits again, later pushes
+  // may be offered; the offer is declined so that they come through Next() too.)
   StartInstance(Options());
   ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
   Control(R"({"deltas": 6, "delta_delay_ms": 1})");
   int offered = 0;
+  int offered_while_busy = -1;
+  std::size_t queued_while_busy = 0;
   auto turn = RunFor(io_, [&]() -> boost::asio::awaitable<Turn> {
     auto started = co_await instance_->StartChat(Ask("queue them all"));
     if (!started) co_return Turn{};
-    (*started)->OfferDirectly([&offered](lingma::ChatEvent&) { return ++offered, true; });
+    (*started)->OfferDirectly([&offered](lingma::ChatEvent&) { return ++offered, false; });
     auto executor = co_await boost::asio::this_coro::executor;
-    co_await net::SleepFor(executor, 300ms);  // all of the turn arrives meanwhile
+    co_await net::SleepFor(executor, 300ms);  // pushes arrive meanwhile
+    offered_while_busy = offered;
+    queued_while_busy = (*started)->ready();
     Turn out = co_await Collect(**started);
     co_return out;
   }());
   ASSERT_TRUE(turn.finish) << (turn.error ? turn.error->message : log_text_);
-  EXPECT_EQ(offered, 0);
+  EXPECT_GT(queued_while_busy, 0u) << "nothing arrived while the caller was busy";
+  EXPECT_EQ(offered_while_busy, 0);
   EXPECT_EQ(turn.text, turn.finish->full_answer);
 }
 

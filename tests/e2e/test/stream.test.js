@@ -265,6 +265,9 @@ describe('SSE keep-alive while Lingma is silent', () => {
       res = await gw.postChat({ model: 'auto', stream: true, messages: [{ role: 'user', content: prompt }] });
       const { text, events } = await readSseTimed(res);
       assert.match(text, /^: ?keep-alive/m, 'a keep-alive comment was sent during the silence');
+      // One per second of silence: two silences of 1.3 s make two, give or take one.
+      const keepAlives = text.match(/^: ?keep-alive/gm).length;
+      assert.ok(keepAlives <= 4, `${keepAlives} keep-alive comments for 2.6 s of silence`);
       const streamed = checkChatStream(events);
       assert.equal(parseSimAnswer(streamed.content).echo, prompt);
     } finally {
