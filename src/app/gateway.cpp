@@ -90,7 +90,7 @@ struct GatewayState {
                                             config.session_cache_max_entries),
                                         .ttl = config.session_cache_ttl},
               [] { return std::chrono::steady_clock::now(); }),
-        relay(executor_in, pool, cache,
+        relay(pool, cache,
               relay::RelayOptions{.idle_timeout = config.chat_idle_timeout,
                                   .silence_interval = config.sse_keepalive_interval,
                                   .ask_mode = config.default_ask_mode},

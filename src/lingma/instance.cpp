@@ -459,6 +459,10 @@ asio::awaitable<Result<json::value>> Instance::Call(std::string method, json::va
   co_return result;
 }
 
+void Instance::SendAndForget(std::string_view method, const json::value& params) {
+  core_->SendAndForget(method, params);
+}
+
 asio::awaitable<Result<std::unique_ptr<ChatTurn>>> Instance::StartChat(ChatAsk ask) {
   auto core = core_;
   if (core->state != InstanceState::kReady) {

@@ -109,6 +109,10 @@ class Instance {
       std::string method, boost::json::value params,
       std::chrono::milliseconds timeout = std::chrono::milliseconds::zero());
 
+  // A request whose answer nobody needs (Lingma's response is dropped): nothing to wait for, and
+  // nothing is sent while Lingma is not connected.
+  void SendAndForget(std::string_view method, const boost::json::value& params);
+
   // Sends chat/ask as a request and returns the turn once Lingma accepted it.
   boost::asio::awaitable<Result<std::unique_ptr<ChatTurn>>> StartChat(ChatAsk ask);
 

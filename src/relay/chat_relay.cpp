@@ -1,8 +1,6 @@
 // ChatRelay: one chat turn from neutral request to neutral events; see chat_relay.hpp.
 #include "relay/chat_relay.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
 
 #include "chat/prompt.hpp"
@@ -38,13 +36,6 @@ chat::Failure FailureFrom(const lingma::Error& error) {
   return {502, "upstream_error", "upstream_error", "Lingma failed: " + error.message};
 }
 
-asio::awaitable<void> DeleteSession(lingma::Instance* instance, std::string session_id) {
-  // Built outside the co_await expression: GCC 12 rejects initializer lists inside it.
-  boost::json::object params;
-  params["sessionId"] = std::move(session_id);
-  co_await instance->Call("chat/deleteSessionById", std::move(params));
-}
-
 asio::awaitable<void> Fail(AnswerSink& sink, TurnReport& report, const chat::Failure& failure) {
   report.outcome = failure.code.empty() ? failure.type : failure.code;
   report.http_status = failure.http_status;
@@ -59,10 +50,9 @@ void MarkClientGone(TurnReport& report) {
 
 }  // namespace
 
-ChatRelay::ChatRelay(asio::any_io_executor executor, lingma::Pool& pool, chat::SessionCache& cache,
-                     RelayOptions options, obs::Logger& logger)
-    : executor_(executor),
-      pool_(pool),
+ChatRelay::ChatRelay(lingma::Pool& pool, chat::SessionCache& cache, RelayOptions options,
+                     obs::Logger& logger)
+    : pool_(pool),
       cache_(cache),
       options_(std::move(options)),
       logger_(logger),
@@ -93,10 +83,8 @@ void ChatRelay::DeleteSessions(const std::vector<chat::UpstreamSession>& session
     // A session of an instance that restarted died with the old process: nothing to delete.
     auto generation = pool_.Generation(s.instance);
     if (!generation || *generation != s.instance_generation) continue;
-    asio::co_spawn(
-        executor_,
-        DeleteSession(pool_.instances()[static_cast<std::size_t>(s.instance)], s.session_id),
-        asio::detached);
+    pool_.instances()[static_cast<std::size_t>(s.instance)]->SendAndForget(
+        "chat/deleteSessionById", boost::json::object{{"sessionId", s.session_id}});
   }
 }
 
@@ -262,18 +250,22 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     const chat::AnswerAssembler& assembler = flow.assembler();
     chat::AnswerAssembler::Output complete = assembler.Complete();
     const std::string& client_answer = request.stream ? assembler.content() : complete.content;
+    // The cache is settled before the client hears the end (its next turn may come at once);
+    // the upstream sessions it gives up are deleted after, so the client does not wait for that.
+    std::vector<chat::UpstreamSession> given_up;
     if (!outcome.ok || outcome.finish_reason != "stop") {
-      DeleteSessions(cache_.Abort(lookup.ticket, used));
+      given_up = cache_.Abort(lookup.ticket, used);
     } else if (report.session == chat::SessionOutcome::kOff) {
       cache_.Abort(lookup.ticket, std::nullopt);
-      DeleteSessions({used});
+      given_up.push_back(used);
     } else {
-      DeleteSessions(cache_.Commit(lookup.ticket, used, client_answer));
+      given_up = cache_.Commit(lookup.ticket, used, client_answer);
     }
     if (!outcome.ok) {
       const chat::Failure failure{outcome.http_status, outcome.error_type, outcome.error_code,
                                   outcome.message};
       co_await Fail(sink, report, failure);
+      DeleteSessions(given_up);
       co_return AttemptResult::kDone;
     }
     report.usage = chat::EstimateUsage(prompt.text, request.messages.size(), assembler.content(),
@@ -282,6 +274,7 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     chat::ChatEvent done = chat::Finish{outcome.finish_reason, report.usage,
                                         std::move(complete.content), std::move(complete.reasoning)};
     co_await sink.OnEvent(done);
+    DeleteSessions(given_up);
     co_return AttemptResult::kDone;
   }
 }

@@ -3,7 +3,6 @@
 // write-back of a complete turn.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -32,8 +31,8 @@ struct RelayOptions {
 
 class ChatRelay {
  public:
-  ChatRelay(boost::asio::any_io_executor executor, lingma::Pool& pool, chat::SessionCache& cache,
-            RelayOptions options, obs::Logger& logger);
+  ChatRelay(lingma::Pool& pool, chat::SessionCache& cache, RelayOptions options,
+            obs::Logger& logger);
 
   // `scope`: the API key's fingerprint. `model_key`: the upstream key (resolved and known).
   boost::asio::awaitable<TurnReport> Run(const chat::ChatRequest& request, std::string_view scope,
@@ -42,7 +41,7 @@ class ChatRelay {
   // Why no instance can serve (for 503 messages).
   chat::Failure Unavailable() const;
 
-  // Deletes upstream sessions nobody will continue (best effort, in the background).
+  // Deletes upstream sessions nobody will continue (best effort: Lingma's answer is not awaited).
   void DeleteSessions(const std::vector<chat::UpstreamSession>& sessions);
 
  private:
@@ -56,7 +55,6 @@ class ChatRelay {
                                                 std::chrono::steady_clock::time_point started,
                                                 bool may_retry);
 
-  boost::asio::any_io_executor executor_;
   lingma::Pool& pool_;
   chat::SessionCache& cache_;
   RelayOptions options_;

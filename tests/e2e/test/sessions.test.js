@@ -2,6 +2,8 @@
 // goes upstream. The simulator's answers name the upstream session and its turn number, and its
 // ask log (one per instance) records every chat/ask it received.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -506,5 +508,20 @@ describe('session reuse disabled', () => {
     assert.equal(stats.session_cache.enabled, false);
     assert.equal(stats.session_cache.entries, 0);
     assert.equal(stats.session_cache.hits, 0);
+  });
+
+  test('Lingma keeps none of those sessions: each is deleted once its turn ended', async () => {
+    // The simulator writes its counters, live sessions among them, when the gateway stops it.
+    const conv = new Conversation(gw, { key: null });
+    for (let k = 1; k <= 3; k++) await conv.say(`off again: question ${k}`, { mode: k % 2 ? 'raw' : 'raw-stream' });
+    await gw.stop({ keepDir: true });
+    try {
+      const sim = JSON.parse(fs.readFileSync(path.join(gw.dir, 'work', 'inst-0', 'sim-stats.json'), 'utf8'));
+      assert.ok(sim.turns_finished >= 7, JSON.stringify(sim));  // 3 turns here, 4 in the test above
+      assert.equal(sim.sessions, 0, JSON.stringify(sim));
+    } finally {
+      fs.rmSync(gw.dir, { recursive: true, force: true });
+      gw = null;
+    }
   });
 });
