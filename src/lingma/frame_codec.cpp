@@ -20,12 +20,16 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-void AppendFrame(std::string& out, std::string_view body) {
+void AppendFrameHeader(std::string& out, std::size_t body_size) {
   char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, body.size());
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, body_size);
   out.append("Content-Length: ");
   out.append(digits, end);
   out.append(kHeaderEnd);
+}
+
+void AppendFrame(std::string& out, std::string_view body) {
+  AppendFrameHeader(out, body.size());
   out.append(body);
 }
 

@@ -13,6 +13,9 @@ namespace lingma {
 std::string EncodeFrame(std::string_view body);
 // Appends the frame to `out` without an intermediate string (hot path).
 void AppendFrame(std::string& out, std::string_view body);
+// Appends only the header of a frame whose body of `body_size` bytes the caller appends next:
+// a large body can then be written once, straight after its header.
+void AppendFrameHeader(std::string& out, std::size_t body_size);
 
 struct FrameLimits {
   std::size_t max_header_bytes = 1024;            // one frame's header block

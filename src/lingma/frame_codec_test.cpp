@@ -22,6 +22,16 @@ TEST(FrameCodec, EncodesByteLength) {
   EXPECT_EQ(EncodeFrame("😀"), "Content-Length: 4\r\n\r\n😀");
 }
 
+TEST(FrameCodec, AHeaderThenItsBodyIsTheWholeFrame) {
+  for (const std::string& body :
+       std::vector<std::string>{"", "{}", "\"你好\"", std::string(100000, 'x')}) {
+    std::string out = "kept|";
+    AppendFrameHeader(out, body.size());
+    out.append(body);
+    EXPECT_EQ(out, "kept|" + EncodeFrame(body)) << body.size();
+  }
+}
+
 TEST(FrameCodec, DecodesCoalescedFrames) {
   FrameDecoder d;
   d.Feed(EncodeFrame("{\"a\":1}") + EncodeFrame("{\"b\":2}") + EncodeFrame(""));

@@ -321,12 +321,18 @@ asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, std:
   waiters.emplace(id, waiter);
   bool sent = false;
   {  // the request's text (a chat/ask holds the whole prompt) is not kept during the wait
-    std::string body;
-    rpc::AppendRequest(body, id, method, params_json);
-    params_json = std::string();
+    // The params are copied once, into a frame of the exact size, which the connection then
+    // takes whole: a large prompt costs no intermediate body, frame or outbox copies (each a
+    // fresh allocation whose pages fault in).
+    std::string head;
+    rpc::AppendRequestHead(head, id, method);
+    const std::size_t body_size = head.size() + params_json.size() + rpc::kRequestTail.size();
     std::string frame;
-    AppendFrame(frame, body);
-    sent = connection->Send(frame);
+    frame.reserve(body_size + 32);
+    AppendFrameHeader(frame, body_size);
+    frame.append(head).append(params_json).append(rpc::kRequestTail);
+    params_json = std::string();
+    sent = connection->SendOwned(std::move(frame));
   }
   if (!sent) {
     rpc.Take(id);

@@ -164,14 +164,18 @@ std::string Request(std::int64_t id, std::string_view method, const json::value&
   return out;
 }
 
-void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
-                   std::string_view params_json) {
+void AppendRequestHead(std::string& out, std::int64_t id, std::string_view method) {
   out += "{\"jsonrpc\":\"2.0\",\"id\":";
   out += std::to_string(id);
   AppendMethod(out, method);
   out += ",\"params\":";
+}
+
+void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
+                   std::string_view params_json) {
+  AppendRequestHead(out, id, method);
   out += params_json;
-  out += '}';
+  out += kRequestTail;
 }
 
 std::string ParamsText(const json::value& params) {

@@ -211,6 +211,15 @@ TEST(JsonRpcBuild, RequestWithParamsTextAppends) {
   EXPECT_EQ(m.params.at("q").as_string(), "a\nb");
 }
 
+TEST(JsonRpcBuild, RequestInPartsIsTheSameRequest) {
+  std::string whole;
+  AppendRequest(whole, 42, "chat/\"ask\"", R"({"q":"a\nb"})");
+  std::string parts;
+  AppendRequestHead(parts, 42, "chat/\"ask\"");
+  parts.append(R"({"q":"a\nb"})").append(kRequestTail);
+  EXPECT_EQ(parts, whole);
+}
+
 TEST(JsonRpcBuild, ParamsTextAsTheBuildersSendThem) {
   EXPECT_EQ(ParamsText(nullptr), "{}");
   EXPECT_EQ(ParamsText(json::object{}), "{}");

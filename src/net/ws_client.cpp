@@ -52,14 +52,18 @@ class BeastWsConnection final : public WsConnection,
   }
 
   bool Send(std::string_view bytes, Urgency urgency) override {
-    if (!open_) return false;
-    if (outbox_.size() + bytes.size() > options_.max_outbox_bytes) {
-      Close();
-      return false;
-    }
+    if (!Admit(bytes.size(), urgency)) return false;
     outbox_.append(bytes);
-    urgent_ |= urgency == Urgency::kNow;
-    wake_.cancel();
+    return true;
+  }
+
+  bool SendOwned(std::string bytes, Urgency urgency) override {
+    if (!Admit(bytes.size(), urgency)) return false;
+    if (outbox_.empty()) {
+      outbox_.swap(bytes);  // the outbox's old buffer goes with `bytes`
+    } else {
+      outbox_.append(bytes);
+    }
     return true;
   }
 
@@ -89,6 +93,19 @@ class BeastWsConnection final : public WsConnection,
   bool is_open() const override { return open_; }
 
  private:
+  // False (and the connection closed when over the limit) if `size` more bytes may not be
+  // queued; otherwise wakes the writer for them.
+  bool Admit(std::size_t size, Urgency urgency) {
+    if (!open_) return false;
+    if (outbox_.size() + size > options_.max_outbox_bytes) {
+      Close();
+      return false;
+    }
+    urgent_ |= urgency == Urgency::kNow;
+    wake_.cancel();
+    return true;
+  }
+
   static asio::awaitable<void> WriteLoop(std::shared_ptr<BeastWsConnection> self) {
     std::string sending;
     while (self->open_) {

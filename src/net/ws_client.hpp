@@ -38,6 +38,8 @@ class WsConnection {
   // text message (LSP frames may share a message). False if closed or the outbox is over its
   // limit (the peer stopped reading); the connection is then closed.
   virtual bool Send(std::string_view bytes, Urgency urgency = Urgency::kNow) = 0;
+  // The same for bytes the caller gives up: taken without a copy when nothing else is queued.
+  virtual bool SendOwned(std::string bytes, Urgency urgency = Urgency::kNow) = 0;
 
   // Reads one WebSocket message. `message` views it inside the connection, valid until the next
   // Read.
