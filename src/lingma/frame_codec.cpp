@@ -35,7 +35,7 @@ void AppendFrame(std::string& out, std::string_view body) {
 
 std::string EncodeFrame(std::string_view body) {
   std::string out;
-  out.reserve(body.size() + 32);
+  out.reserve(kMaxFrameHeaderBytes + body.size());
   AppendFrame(out, body);
   return out;
 }

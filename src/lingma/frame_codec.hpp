@@ -16,6 +16,8 @@ void AppendFrame(std::string& out, std::string_view body);
 // Appends only the header of a frame whose body of `body_size` bytes the caller appends next:
 // a large body can then be written once, straight after its header.
 void AppendFrameHeader(std::string& out, std::size_t body_size);
+// The longest header AppendFrameHeader writes ("Content-Length: ", 20 digits, CRLF CRLF).
+inline constexpr std::size_t kMaxFrameHeaderBytes = 40;
 
 struct FrameLimits {
   std::size_t max_header_bytes = 1024;            // one frame's header block

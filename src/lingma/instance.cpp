@@ -321,16 +321,9 @@ asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, std:
   waiters.emplace(id, waiter);
   bool sent = false;
   {  // the request's text (a chat/ask holds the whole prompt) is not kept during the wait
-    // The params are copied once, into a frame of the exact size, which the connection then
-    // takes whole: a large prompt costs no intermediate body, frame or outbox copies (each a
-    // fresh allocation whose pages fault in).
-    std::string head;
-    rpc::AppendRequestHead(head, id, method);
-    const std::size_t body_size = head.size() + params_json.size() + rpc::kRequestTail.size();
-    std::string frame;
-    frame.reserve(body_size + 32);
-    AppendFrameHeader(frame, body_size);
-    frame.append(head).append(params_json).append(rpc::kRequestTail);
+    // Framed once, and taken by the connection without a copy: a large prompt costs no
+    // intermediate body, frame or outbox buffers (each a fresh allocation whose pages fault in).
+    std::string frame = rpc::FramedRequest(id, method, params_json);
     params_json = std::string();
     sent = connection->SendOwned(std::move(frame));
   }
@@ -354,9 +347,7 @@ void InstanceCore::SendAndForget(std::string_view method, const json::value& par
   const std::int64_t id =
       rpc.Add(std::string(method), std::chrono::steady_clock::now() + options.rpc_timeout);
   rpc.Take(id);  // nobody waits: the response is dropped as unknown
-  std::string frame;
-  AppendFrame(frame, rpc::Request(id, method, params));
-  connection->Send(frame);
+  connection->SendOwned(rpc::FramedRequest(id, method, rpc::ParamsText(params)));
 }
 
 // --- ChatTurn ----------------------------------------------------------------------------------

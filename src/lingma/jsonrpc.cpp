@@ -10,6 +10,7 @@
 #include <limits>
 #include <utility>
 
+#include "lingma/frame_codec.hpp"
 #include "text/utf8.hpp"
 
 namespace lingma::rpc {
@@ -95,6 +96,15 @@ void AppendMethod(std::string& out, std::string_view method) {
   out += json::serialize(json::string_view(method.data(), method.size()));
 }
 
+// A request is its head (everything before the params' text), the params, then the tail.
+void AppendRequestHead(std::string& out, std::int64_t id, std::string_view method) {
+  out += "{\"jsonrpc\":\"2.0\",\"id\":";
+  out += std::to_string(id);
+  AppendMethod(out, method);
+  out += ",\"params\":";
+}
+constexpr std::string_view kRequestTail = "}";
+
 }  // namespace
 
 Message Parse(std::string_view text, json::storage_ptr storage) {
@@ -164,18 +174,22 @@ std::string Request(std::int64_t id, std::string_view method, const json::value&
   return out;
 }
 
-void AppendRequestHead(std::string& out, std::int64_t id, std::string_view method) {
-  out += "{\"jsonrpc\":\"2.0\",\"id\":";
-  out += std::to_string(id);
-  AppendMethod(out, method);
-  out += ",\"params\":";
-}
-
 void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
                    std::string_view params_json) {
   AppendRequestHead(out, id, method);
   out += params_json;
   out += kRequestTail;
+}
+
+std::string FramedRequest(std::int64_t id, std::string_view method, std::string_view params_json) {
+  std::string head;
+  AppendRequestHead(head, id, method);
+  const std::size_t body_size = head.size() + params_json.size() + kRequestTail.size();
+  std::string out;
+  out.reserve(kMaxFrameHeaderBytes + body_size);
+  AppendFrameHeader(out, body_size);
+  out.append(head).append(params_json).append(kRequestTail);
+  return out;
 }
 
 std::string ParamsText(const json::value& params) {

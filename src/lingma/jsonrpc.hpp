@@ -48,10 +48,9 @@ std::string Request(std::int64_t id, std::string_view method, const boost::json:
 // A request whose params are already JSON text (an object), appended to `out`.
 void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
                    std::string_view params_json);
-// The same request in three parts, for writing large params once: the head (everything before
-// the params' text), the params, then kRequestTail.
-void AppendRequestHead(std::string& out, std::int64_t id, std::string_view method);
-inline constexpr std::string_view kRequestTail = "}";
+// The same request framed for the wire (LSP header, then the body) in one buffer of the exact
+// size: large params (a chat/ask holds the whole prompt) are copied once.
+std::string FramedRequest(std::int64_t id, std::string_view method, std::string_view params_json);
 // `params` as JSON text the way the builders send it (null as `{}`).
 std::string ParamsText(const boost::json::value& params);
 std::string Notification(std::string_view method, const boost::json::value& params);

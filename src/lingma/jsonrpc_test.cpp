@@ -211,13 +211,11 @@ TEST(JsonRpcBuild, RequestWithParamsTextAppends) {
   EXPECT_EQ(m.params.at("q").as_string(), "a\nb");
 }
 
-TEST(JsonRpcBuild, RequestInPartsIsTheSameRequest) {
-  std::string whole;
-  AppendRequest(whole, 42, "chat/\"ask\"", R"({"q":"a\nb"})");
-  std::string parts;
-  AppendRequestHead(parts, 42, "chat/\"ask\"");
-  parts.append(R"({"q":"a\nb"})").append(kRequestTail);
-  EXPECT_EQ(parts, whole);
+TEST(JsonRpcBuild, FramedRequestIsTheRequestInOneFrame) {
+  const std::string body =
+      R"({"jsonrpc":"2.0","id":42,"method":"chat/\"ask\"","params":{"q":"你好"}})";
+  EXPECT_EQ(FramedRequest(42, "chat/\"ask\"", R"({"q":"你好"})"),
+            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 TEST(JsonRpcBuild, ParamsTextAsTheBuildersSendThem) {

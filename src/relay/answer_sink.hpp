@@ -30,11 +30,11 @@ class AnswerSink {
   virtual boost::asio::awaitable<bool> Flush() = 0;
   // Lingma has been silent for the keep-alive interval (a stream sends a comment).
   virtual boost::asio::awaitable<bool> OnSilence() = 0;
-  // The synchronous path for deltas: when ready_now(), TakeNow() sends (or queues) a content
-  // and a reasoning delta (either may be empty) without waiting and without holding them back.
-  // A sink that always waits keeps ready_now() false and gets every delta through OnEvent.
-  virtual bool ready_now() const { return false; }
-  virtual void TakeNow(std::string_view reasoning, std::string_view content) {}
+  // The synchronous path for deltas: when ready_now(), TakeNow() sends (or queues) a reasoning
+  // and a content delta (either may be empty) without waiting and without holding them back.
+  // While ready_now() is false, deltas come through OnEvent.
+  virtual bool ready_now() const = 0;
+  virtual void TakeNow(std::string_view reasoning, std::string_view content) = 0;
   // True once the client disconnected.
   virtual bool client_gone() const = 0;
   // Runs `callback` as soon as the client disconnects (empty: forget it).
