@@ -1,6 +1,14 @@
-// Beast-based implementation of WsConnection; see ws_client.hpp.
+// WsConnection over a plain TCP socket; see ws_client.hpp. Beast's HTTP code does the opening
+// handshake; the frames are ws_frame's (text/ws_frame.hpp).
+//
+// Not Beast's websocket stream: it reads one message per operation, in at least two reads through
+// the event loop's queue (the first 1536 bytes, then the rest), so a peer that sends many messages
+// a millisecond could be read no faster than the loop turns, whatever else was queued in between.
+// Here a read takes everything the socket holds (up to kReadBytes) and every message in it is
+// handed out without waiting again.
 #include "net/ws_client.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,13 +16,22 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/detail/hybi13.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <cstring>
+#include <random>
+
+#include "text/ws_frame.hpp"
 
 namespace net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
@@ -23,31 +40,34 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Yields of the writer to the reader before a write (see WriteLoop).
 constexpr int kMaxCoalescingRounds = 8;
+// What one read may take from the socket; a frame larger than this grows the buffer to fit.
+constexpr std::size_t kReadBytes = 64 * 1024;
+// Pongs owed to a peer that does not read are not kept without bound.
+constexpr std::size_t kMaxControlBytes = 64 * 1024;
 
-class BeastWsConnection final : public WsConnection,
-                                public std::enable_shared_from_this<BeastWsConnection> {
+class TcpWsConnection final : public WsConnection,
+                              public std::enable_shared_from_this<TcpWsConnection> {
  public:
-  BeastWsConnection(asio::any_io_executor executor, const Options& options)
-      : ws_(executor), wake_(executor), options_(options) {}
+  TcpWsConnection(asio::any_io_executor executor, const Options& options)
+      : socket_(executor),
+        wake_(executor),
+        options_(options),
+        reader_(options.max_message_bytes),
+        random_(std::random_device{}()) {}
 
   asio::awaitable<boost::system::error_code> Open() {
+    beast::tcp_stream stream(socket_.get_executor());
+    stream.expires_after(options_.timeout);  // connect and handshake together
     tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
-    beast::get_lowest_layer(ws_).expires_after(options_.timeout);
-    auto [ec] = co_await beast::get_lowest_layer(ws_).async_connect(endpoint, kUseTuple);
+    auto [ec] = co_await stream.async_connect(endpoint, kUseTuple);
     if (ec) co_return ec;
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
-    ws_.read_message_max(options_.max_message_bytes);
-    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-      req.set(beast::http::field::user_agent, "lingma-gateway/" LGW_VERSION);
-    }));
-    std::tie(ec) = co_await ws_.async_handshake(options_.host + ":" + std::to_string(options_.port),
-                                                "/", kUseTuple);
+    stream.socket().set_option(tcp::no_delay(true), ec);
+    ec = co_await Handshake(stream);
     if (ec) co_return ec;
-    // Liveness is the owner's business (JSON-RPC ping); no timeouts on an established stream.
-    beast::get_lowest_layer(ws_).expires_never();
-    ws_.text(true);
+    // Liveness is the owner's business (JSON-RPC ping): no timeouts on an established stream.
+    socket_ = stream.release_socket();
     open_ = true;
-    asio::co_spawn(ws_.get_executor(), WriteLoop(shared_from_this()), asio::detached);
+    asio::co_spawn(socket_.get_executor(), WriteLoop(shared_from_this()), asio::detached);
     co_return ec;
   }
 
@@ -67,17 +87,44 @@ class BeastWsConnection final : public WsConnection,
     return true;
   }
 
+  // Returns without waiting while the buffer holds a whole message: a burst of messages is
+  // handled in one go, and the socket is read again only when the buffer runs dry.
   asio::awaitable<boost::system::error_code> Read(std::string_view& message) override {
-    read_buffer_.clear();
     message = {};
-    auto [ec, n] = co_await ws_.async_read(read_buffer_, kUseTuple);
-    if (ec) {
-      Close();  // frees the socket and ends the writer, whoever noticed the loss first
-      co_return ec;
+    while (true) {
+      if (closed_) co_return asio::error::operation_aborted;
+      std::size_t consumed = 0;
+      std::string_view payload;
+      const auto status = reader_.Next(Unread(), consumed, payload);
+      read_start_ += consumed;
+      switch (status) {
+        case ws_frame::ServerFrameReader::Status::kMessage:
+          message = payload;
+          co_return boost::system::error_code{};
+        case ws_frame::ServerFrameReader::Status::kPing:
+          SendControl(ws_frame::Opcode::kPong, payload);
+          continue;
+        case ws_frame::ServerFrameReader::Status::kPong:
+          continue;
+        case ws_frame::ServerFrameReader::Status::kClose:
+          // The owner drops the connection either way; no closing handshake is awaited.
+          Close();
+          co_return websocket::error::closed;
+        case ws_frame::ServerFrameReader::Status::kError:
+          Close();
+          co_return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
+        case ws_frame::ServerFrameReader::Status::kNeedMore:
+          break;
+      }
+      MakeRoom(reader_.needed());
+      auto [ec, n] = co_await socket_.async_read_some(
+          asio::buffer(in_.data() + read_end_, in_.size() - read_end_), kUseTuple);
+      if (ec) {
+        Close();  // frees the socket and ends the writer, whoever noticed the loss first
+        co_return ec;
+      }
+      read_end_ += n;
     }
-    auto data = read_buffer_.cdata();
-    message = std::string_view(static_cast<const char*>(data.data()), data.size());
-    co_return ec;
   }
 
   void Close() override {
@@ -85,14 +132,84 @@ class BeastWsConnection final : public WsConnection,
     closed_ = true;
     open_ = false;
     boost::system::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws_).close();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
     wake_.cancel();
   }
 
   bool is_open() const override { return open_; }
 
  private:
+  // The RFC 6455 opening handshake over Beast's HTTP code. Bytes the server sent after its
+  // response (a message may follow at once) stay in the read buffer.
+  asio::awaitable<boost::system::error_code> Handshake(beast::tcp_stream& stream) {
+    websocket::detail::sec_ws_key_type key_bytes;
+    websocket::detail::make_sec_ws_key(key_bytes);
+    const std::string_view key(key_bytes.data(), key_bytes.size());
+    http::request<http::empty_body> request{http::verb::get, "/", 11};
+    request.set(http::field::host, options_.host + ":" + std::to_string(options_.port));
+    request.set(http::field::upgrade, "websocket");
+    request.set(http::field::connection, "Upgrade");
+    request.set(http::field::sec_websocket_key, key);
+    request.set(http::field::sec_websocket_version, "13");
+    request.set(http::field::user_agent, "lingma-gateway/" LGW_VERSION);
+    auto [ec, written] = co_await http::async_write(stream, request, kUseTuple);
+    if (ec) co_return ec;
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::empty_body> parser;
+    parser.header_limit(16 * 1024);
+    std::size_t read = 0;
+    std::tie(ec, read) = co_await http::async_read(stream, buffer, parser, kUseTuple);
+    if (ec) co_return ec;
+    const auto& response = parser.get();
+    if (response.result() != http::status::switching_protocols) {
+      co_return websocket::error::upgrade_declined;
+    }
+    if (!beast::iequals(response[http::field::upgrade], "websocket")) {
+      co_return websocket::error::no_upgrade_websocket;
+    }
+    if (!http::token_list{response[http::field::connection]}.exists("upgrade")) {
+      co_return websocket::error::no_connection_upgrade;
+    }
+    websocket::detail::sec_ws_accept_type accept;
+    websocket::detail::make_sec_ws_accept(accept, key);
+    if (response[http::field::sec_websocket_accept] !=
+        std::string_view(accept.data(), accept.size())) {
+      co_return websocket::error::bad_sec_accept;
+    }
+    const auto early = buffer.cdata();
+    in_.resize(std::max(kReadBytes, early.size()));
+    std::memcpy(in_.data(), early.data(), early.size());
+    read_end_ = early.size();
+    co_return ec;
+  }
+
+  std::string_view Unread() const {
+    return std::string_view(in_.data() + read_start_, read_end_ - read_start_);
+  }
+
+  // Moves the unread bytes to the front (the messages handed out before are done with: Read
+  // was called again) and leaves room for a read of kReadBytes, or for the whole frame the reader
+  // waits for if that is larger.
+  void MakeRoom(std::size_t frame_bytes) {
+    const std::size_t unread = read_end_ - read_start_;
+    if (read_start_ > 0) {
+      if (unread > 0) std::memmove(in_.data(), in_.data() + read_start_, unread);
+      read_start_ = 0;
+      read_end_ = unread;
+    }
+    const std::size_t wanted = std::max(unread + kReadBytes, frame_bytes);
+    if (in_.size() < wanted) {
+      in_.resize(wanted);
+    } else if (in_.size() > 4 * kReadBytes && wanted <= kReadBytes) {
+      // A large message has gone: give its room back.
+      std::string smaller(kReadBytes, '\0');
+      std::memcpy(smaller.data(), in_.data(), unread);
+      in_.swap(smaller);
+    }
+  }
+
   // False (and the connection closed when over the limit) if `size` more bytes may not be
   // queued; otherwise wakes the writer for them.
   bool Admit(std::size_t size, Urgency urgency) {
@@ -106,10 +223,32 @@ class BeastWsConnection final : public WsConnection,
     return true;
   }
 
-  static asio::awaitable<void> WriteLoop(std::shared_ptr<BeastWsConnection> self) {
-    std::string sending;
+  // Control frames go out ahead of the next data frame (data frames are never fragmented here,
+  // so one can go between any two).
+  void SendControl(ws_frame::Opcode opcode, std::string_view payload) {
+    if (!open_) return;
+    if (control_.size() > kMaxControlBytes) {
+      Close();
+      return;
+    }
+    std::uint8_t key[4];
+    NextMaskKey(key);
+    ws_frame::AppendClientFrame(control_, opcode, payload, key);
+    urgent_ = true;
+    wake_.cancel();
+  }
+
+  // A client masks every frame with a fresh key (RFC 6455 5.3).
+  void NextMaskKey(std::uint8_t (&key)[4]) {
+    const std::uint32_t bits = static_cast<std::uint32_t>(random_());
+    std::memcpy(key, &bits, 4);
+  }
+
+  static asio::awaitable<void> WriteLoop(std::shared_ptr<TcpWsConnection> self) {
+    std::string sending;  // the data frame's payload, masked in place
+    std::string head;     // control frames, then the data frame's header
     while (self->open_) {
-      if (self->outbox_.empty()) {
+      if (self->outbox_.empty() && self->control_.empty()) {
         self->wake_.expires_at(asio::steady_timer::time_point::max());
         co_await self->wake_.async_wait(kUseTuple);
         continue;
@@ -120,32 +259,50 @@ class BeastWsConnection final : public WsConnection,
       // wait: a turn's first token waits for its chat/ask.
       for (int round = 0; round < kMaxCoalescingRounds && self->open_ && !self->urgent_; ++round) {
         const std::size_t before = self->outbox_.size();
-        co_await asio::post(self->ws_.get_executor(), asio::use_awaitable);
+        co_await asio::post(self->socket_.get_executor(), asio::use_awaitable);
         if (self->outbox_.size() == before) break;
       }
       if (!self->open_) break;
+      head.clear();
+      head.swap(self->control_);
       sending.clear();
       sending.swap(self->outbox_);
       self->urgent_ = false;
-      auto [ec, n] = co_await self->ws_.async_write(asio::buffer(sending), kUseTuple);
+      if (!sending.empty()) {
+        std::uint8_t key[4];
+        self->NextMaskKey(key);
+        ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, sending.size(), key);
+        ws_frame::Mask(sending.data(), sending.size(), key);
+      }
+      const std::array<asio::const_buffer, 2> frames{asio::buffer(head), asio::buffer(sending)};
+      auto [ec, n] = co_await asio::async_write(self->socket_, frames, kUseTuple);
       if (ec) {
         self->Close();
         break;
       }
-      // Keep the larger buffer for reuse.
+      // Keep the larger buffers for reuse.
       if (self->outbox_.empty() && sending.capacity() > self->outbox_.capacity()) {
         self->outbox_.swap(sending);
         self->outbox_.clear();
       }
+      if (self->control_.empty() && head.capacity() > self->control_.capacity()) {
+        self->control_.swap(head);
+        self->control_.clear();
+      }
     }
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  tcp::socket socket_;
   asio::steady_timer wake_;
   Options options_;
-  beast::flat_buffer read_buffer_;
-  std::string outbox_;
-  bool urgent_ = false;  // the outbox holds a request (Urgency::kNow)
+  ws_frame::ServerFrameReader reader_;
+  std::mt19937 random_;
+  std::string in_;  // received bytes: [read_start_, read_end_) not yet handed out
+  std::size_t read_start_ = 0;
+  std::size_t read_end_ = 0;
+  std::string outbox_;   // the next data frame's payload (LSP frames, unmasked)
+  std::string control_;  // control frames to send, framed and masked
+  bool urgent_ = false;  // the outbox holds a request (Urgency::kNow) or a pong waits
   bool open_ = false;    // handshake done and not closed: Send accepts bytes
   bool closed_ = false;  // the socket was shut down (once)
 };
@@ -154,7 +311,7 @@ class BeastWsConnection final : public WsConnection,
 
 asio::awaitable<std::shared_ptr<WsConnection>> WsConnection::Connect(
     asio::any_io_executor executor, Options options, boost::system::error_code& ec) {
-  auto connection = std::make_shared<BeastWsConnection>(executor, options);
+  auto connection = std::make_shared<TcpWsConnection>(executor, options);
   ec = co_await connection->Open();
   if (ec) co_return nullptr;
   co_return connection;

@@ -112,7 +112,8 @@ class SseSink final : public relay::AnswerSink {
         early_failure = *failure;
         co_return false;
       }
-      buffer_.clear();
+      // After the deltas still held back: they arrived before the failure, and the client
+      // gets everything it was sent before the error event.
       AppendErrorEvent(buffer_, FromFailure(*failure));
       co_await stream_.Write(buffer_);
       co_await stream_.End();
