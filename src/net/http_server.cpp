@@ -133,10 +133,9 @@ class ChunkedStream final : public ResponseStream {
     }
   }
 
-  asio::awaitable<bool> Begin(int status,
-                              const std::vector<std::pair<std::string, std::string>>& headers,
-                              std::string_view content_type) override {
-    if (http_text::StatusHasNoBody(status)) co_return false;  // it could carry no chunks
+  bool Begin(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+             std::string_view content_type) override {
+    if (http_text::StatusHasNoBody(status)) return false;  // it could carry no chunks
     // Held back and sent with the first chunk: one write instead of two for every stream.
     out_ = batch_->TakeBuffer();
     http_text::AppendResponseHead(out_, {.status = status,
@@ -146,7 +145,8 @@ class ChunkedStream final : public ResponseStream {
                                          .keep_alive = keep_alive_,
                                          .content_length = std::nullopt});
     begun_ = true;
-    co_return true;
+    head_held_ = true;
+    return true;
   }
 
   // Queues the chunk for the batch's flush. Bytes that no flush is going to write — the head,
@@ -167,7 +167,7 @@ class ChunkedStream final : public ResponseStream {
   }
 
   bool can_queue() const override {
-    return begun_ && !ended_ && !failed() && (queued_ || out_.empty()) &&
+    return begun_ && !ended_ && !failed() && (queued_ || out_.empty() || head_held_) &&
            out_.size() < kMaxQueuedBytes;
   }
 
@@ -245,6 +245,7 @@ class ChunkedStream final : public ResponseStream {
 
   // One non-blocking send (the socket is non-blocking); keeps what the socket did not take.
   void WriteNow() {
+    head_held_ = false;
     boost::system::error_code ec;
     const std::size_t sent = stream_.socket().write_some(asio::buffer(out_), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) return;
@@ -325,6 +326,7 @@ class ChunkedStream final : public ResponseStream {
   std::chrono::milliseconds write_timeout_;
   bool keep_alive_;
   bool ended_ = false;
+  bool head_held_ = false;  // out_ holds Begin's head, to leave with the first chunk
   std::string out_;  // not written yet: the head, queued chunks, what the socket did not take
   std::shared_ptr<Gone> gone_;
   std::size_t slot_ = 0;   // in the batch, while queued_

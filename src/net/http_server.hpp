@@ -36,19 +36,20 @@ struct HttpResponse {
 class ResponseStream {
  public:
   virtual ~ResponseStream() = default;
-  // Sends the status line and headers; the body follows in chunks (chunked transfer encoding).
-  // False, and nothing sent, for a status whose responses have no body (1xx, 204, 304).
-  virtual boost::asio::awaitable<bool> Begin(
-      int status, const std::vector<std::pair<std::string, std::string>>& headers,
-      std::string_view content_type) = 0;
+  // Starts the response: the status line and headers leave with the first chunk (one write),
+  // the body follows in chunks (chunked transfer encoding). False, and nothing sent, for a status
+  // whose responses have no body (1xx, 204, 304). Nothing waits: it can run anywhere.
+  virtual bool Begin(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                     std::string_view content_type) = 0;
   // Sends one chunk, or queues it to leave with the other streams' chunks of this turn of the
   // event loop; false when the client is gone or too slow (write deadline). A failure to send a
   // queued chunk shows at the next Write or End. A client that stops reading is cut off by the
   // write deadline of the next Write or End (a stream's keep-alives bound how long that is).
   virtual boost::asio::awaitable<bool> Write(std::string_view data) = 0;
   // True when a chunk can be queued without waiting: the stream has begun, the client is there,
-  // nothing is left over from an earlier flush and the queue has room. Queue() then queues it
-  // (a large chunk may take the queue past its bound; the next Write waits for it).
+  // nothing is left over from an earlier flush (the head held back by Begin is not left over)
+  // and the queue has room. Queue() then queues it (a large chunk may take the queue past its
+  // bound; the next Write waits for it).
   virtual bool can_queue() const = 0;
   virtual void Queue(std::string_view data) = 0;
   // Ends the body. The connection may then serve the next request.

@@ -173,6 +173,7 @@ class RawClient {
       const auto end = raw_.find("\r\n\r\n");
       if (end == std::string::npos) return true;
       EXPECT_NE(raw_.find("Transfer-Encoding: chunked"), std::string::npos) << raw_.substr(0, end);
+      head_ = raw_.substr(0, end + 4);
       raw_.erase(0, end + 4);
       head_done_ = true;
     }
@@ -261,7 +262,7 @@ TEST(HttpStream, AClientThatPausesReadingGetsEveryChunkInOrder) {
   bool all_written = true;
   Fixture fixture([&](const net::HttpRequest&,
                       net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
-    co_await stream.Begin(200, {}, "application/octet-stream");
+    stream.Begin(200, {}, "application/octet-stream");
     for (int i = 0; i < kChunks; ++i) {
       const bool ok = co_await stream.Write(ChunkText(0, i, kChunkBytes));
       all_written = all_written && ok;
@@ -303,7 +304,7 @@ TEST(HttpStream, ChunksLeaveWithoutAnotherWriteOrEnd) {
   bool waited_out = false;
   Fixture fixture([&](const net::HttpRequest&,
                       net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
-    co_await stream.Begin(200, {}, "application/octet-stream");
+    stream.Begin(200, {}, "application/octet-stream");
     for (int i = 0; i < kChunks; ++i) {
       co_await stream.Write(ChunkText(0, i, kChunkBytes));
       co_await Yield();
@@ -335,7 +336,7 @@ TEST(HttpStream, WhatTheSocketDidNotTakeLeavesOnceTheClientReads) {
     const int fd = ServerSideSocket(server_port, static_cast<std::uint16_t>(client.port.load()));
     int bytes = 4096;
     shrunk = fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0;
-    co_await stream.Begin(200, {}, "application/octet-stream");
+    stream.Begin(200, {}, "application/octet-stream");
     co_await stream.Write(first);  // the first chunk goes at once
     co_await stream.Write(big);    // queued; the flush finds the socket full
     waited_out = !co_await WaitFor(client.has_all);
@@ -366,7 +367,7 @@ TEST(HttpStream, QueueTakesChunksOnlyWhileNoWaitIsNeeded) {
     int bytes = 4096;
     if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
     can.push_back(stream.can_queue());
-    co_await stream.Begin(200, {}, "application/octet-stream");
+    stream.Begin(200, {}, "application/octet-stream");
     can.push_back(stream.can_queue());
     co_await stream.Write("first");
     can.push_back(stream.can_queue());
@@ -400,10 +401,45 @@ TEST(HttpStream, QueueTakesChunksOnlyWhileNoWaitIsNeeded) {
   });
   fixture.RunUntil(done);
   client.join();
-  EXPECT_EQ(can, (std::vector<bool>{false, false, true, true}));
+  // Before Begin: no; after it: yes (the head waits for the first chunk, queued or written).
+  EXPECT_EQ(can, (std::vector<bool>{false, true, true, true}));
   EXPECT_TRUE(full_refused) << "a full socket still took chunks without waiting";
   EXPECT_EQ(body.size(), expected.size());
   EXPECT_TRUE(body == expected) << "queued chunks lost, doubled or out of order";
+}
+
+TEST(HttpStream, TheFirstChunkQueuedAfterBeginTakesTheHeadAlong) {
+  // What the SSE sink does with a turn's first delta: Begin and Queue, no awaited write. The head
+  // and the chunk leave with the batch, and the response ends normally.
+  Fixture fixture([&](const net::HttpRequest&,
+                      net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
+    stream.Begin(200, {{"X-First", "yes"}}, "text/event-stream");
+    if (stream.can_queue()) stream.Queue("data: one\n\n");
+    co_await Yield();  // the batch writes it
+    co_await stream.Write("data: two\n\n");
+    co_await stream.End();
+    co_return net::HttpResponse{};
+  });
+  std::atomic<bool> done = false;
+  std::string head, body;
+  bool read_ok = false;
+  std::thread client([&] {
+    RawClient c(fixture.server->port());
+    if (c.connected()) {
+      c.SendRequest("/stream");
+      read_ok = c.ReadToEnd();
+      head = c.head();
+      body = c.body();
+    }
+    done = true;
+  });
+  fixture.RunUntil(done);
+  client.join();
+  EXPECT_TRUE(read_ok);
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("X-First: yes\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << head;
+  EXPECT_EQ(body, "data: one\n\ndata: two\n\n");
 }
 
 TEST(HttpStream, AStreamEndedWhileItsRestWaitsForTheClientKeepsTheConnection) {
@@ -426,14 +462,14 @@ TEST(HttpStream, AStreamEndedWhileItsRestWaitsForTheClientKeepsTheConnection) {
       const int fd = ServerSideSocket(server_port, static_cast<std::uint16_t>(client_port.load()));
       int bytes = 4096;
       shrunk = fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) == 0;
-      co_await stream.Begin(200, {}, "application/octet-stream");
+      stream.Begin(200, {}, "application/octet-stream");
       co_await stream.Write(first);  // at once
       co_await stream.Write(big);    // queued; the flush leaves most of it to the watcher
       co_await Yield();              // the flush runs and arms the watcher
       co_await stream.End();
       first_ended = true;
     } else {
-      co_await stream.Begin(200, {}, "text/plain");
+      stream.Begin(200, {}, "text/plain");
       co_await stream.Write(second);
       co_await stream.End();
     }
@@ -487,7 +523,7 @@ TEST(HttpStream, StreamsWrittenInOneTurnEachGetTheirOwnChunks) {
   fixture.emplace([&](const net::HttpRequest& request,
                       net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
     const int s = std::stoi(request.path.substr(1));
-    co_await stream.Begin(200, {}, "text/plain");
+    stream.Begin(200, {}, "text/plain");
     for (int r = 0; r < kRounds; ++r) {
       ++waiting;
       while (round <= r) co_await Sleep(1ms);
@@ -532,7 +568,7 @@ TEST(HttpStream, AHandlerThatReturnsWithAChunkQueuedEndsTheConnection) {
   Fixture fixture([&](const net::HttpRequest&,
                       net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
     ++served;
-    co_await stream.Begin(200, {}, "text/plain");
+    stream.Begin(200, {}, "text/plain");
     co_await stream.Write("first");   // at once
     co_await stream.Write("second");  // queued; the handler returns before the flush
     co_return net::HttpResponse{};
@@ -573,7 +609,7 @@ TEST(HttpStream, AClientThatLeavesMidStreamFailsTheNextWrites) {
   bool handler_done = false;
   Fixture fixture([&](const net::HttpRequest&,
                       net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
-    co_await stream.Begin(200, {}, "text/plain");
+    stream.Begin(200, {}, "text/plain");
     co_await stream.Write("first");
     while (!client_left) co_await Sleep(2ms);
     // Written while the close is on its way; the stream then notices the client left.
@@ -615,7 +651,7 @@ struct WholeFixture {
   Fixture fixture{[this](const net::HttpRequest&,
                          net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
     ++served;
-    if (status == 204) begin_refused = !co_await stream.Begin(204, {}, "text/plain");
+    if (status == 204) begin_refused = !stream.Begin(204, {}, "text/plain");
     net::HttpResponse response;
     response.status = status;
     response.content_type = "text/plain";

@@ -119,10 +119,7 @@ class SseSink final : public relay::AnswerSink {
       co_await stream_.End();
       co_return false;
     }
-    // Begun already for every event but the first: no coroutine call on the per-delta path.
-    bool listening = !stream_.client_gone();
-    if (!stream_.begun()) listening = co_await EnsureBegun();
-    if (!listening) co_return false;
+    if (!EnsureBegun()) co_return false;
     if (auto* d = std::get_if<chat::ContentDelta>(&event)) {
       deltas_.AppendContent(buffer_, d->text);
     } else if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) {
@@ -154,17 +151,20 @@ class SseSink final : public relay::AnswerSink {
   }
 
   asio::awaitable<bool> OnSilence() override {
-    const bool begun = co_await EnsureBegun();
-    if (!begun) co_return false;
+    if (!EnsureBegun()) co_return false;
     AppendKeepAlive(buffer_);
     const bool ok = co_await Flush();
     co_return ok;
   }
 
-  // Begun, nothing held back, and the stream queues without waiting: a delta leaves with the
-  // other streams' chunks of this turn of the event loop.
-  bool ready_now() const override { return buffer_.empty() && stream_.can_queue(); }
+  // Nothing held back, and the stream queues without waiting (or has not begun: the head, the
+  // role chunk and the first delta then leave together): a delta leaves with the other streams'
+  // chunks of this turn of the event loop.
+  bool ready_now() const override {
+    return buffer_.empty() && (stream_.begun() ? stream_.can_queue() : !stream_.client_gone());
+  }
   void TakeNow(std::string_view reasoning, std::string_view content) override {
+    if (!EnsureBegun()) return;  // the client left; the relay notices
     if (!reasoning.empty()) deltas_.AppendReasoning(buffer_, reasoning);
     if (!content.empty()) deltas_.AppendContent(buffer_, content);
     stream_.Queue(buffer_);
@@ -179,17 +179,18 @@ class SseSink final : public relay::AnswerSink {
   std::optional<chat::Failure> early_failure;
 
  private:
-  asio::awaitable<bool> EnsureBegun() {
-    if (stream_.begun()) co_return !stream_.client_gone();
+  // False when the client is gone. The head and the role chunk wait for the first delta.
+  bool EnsureBegun() {
+    if (stream_.begun()) return !stream_.client_gone();
+    if (stream_.client_gone()) return false;
     Headers headers = headers_;
     headers.emplace_back("X-Lingma-Session", chat::ToString(session_));
     headers.emplace_back("Cache-Control", "no-cache");
     headers.emplace_back("X-Accel-Buffering", "no");
-    const bool sent = co_await stream_.Begin(200, headers, "text/event-stream");
-    if (!sent) co_return false;
+    if (!stream_.Begin(200, headers, "text/event-stream")) return false;
     buffer_.clear();
     AppendRoleChunk(buffer_, meta_);
-    co_return true;
+    return true;
   }
 
   net::ResponseStream& stream_;

@@ -324,7 +324,11 @@ describe('a client that stops reading its stream', () => {
       const stalled = Array.from({ length: 4 }, () => stalledStream(gw.port));
       const chats = () => gw.logEntries('http.request').filter((e) => e.path === '/v1/chat/completions');
       await gw.waitForLog(() => chats().length >= 4, 60_000);
-      for (const entry of chats()) assert.equal(entry.outcome, 'client_gone', JSON.stringify(entry));
+      // The flood fills the turn's buffer of 64 pushes well before the 2 s write timeout: a turn
+      // may be cut off first (overloaded) and its error event then wait for the same timeout.
+      for (const entry of chats()) {
+        assert.ok(['client_gone', 'overloaded'].includes(entry.outcome), JSON.stringify(entry));
+      }
       const rssAfter = rssKiB(gw.proc.pid);
       assert.ok(rssAfter - rssBefore < 32 * 1024, `RSS grew from ${rssBefore} KiB to ${rssAfter} KiB`);
       for (const { socket } of stalled) socket.destroy();
