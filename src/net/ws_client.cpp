@@ -66,25 +66,27 @@ class TcpWsConnection final : public WsConnection,
     if (ec) co_return ec;
     // Liveness is the owner's business (JSON-RPC ping): no timeouts on an established stream.
     socket_ = stream.release_socket();
+    socket_.non_blocking(true, ec);  // WriteNow's send must not wait
+    if (ec) co_return ec;
     open_ = true;
     asio::co_spawn(socket_.get_executor(), WriteLoop(shared_from_this()), asio::detached);
     co_return ec;
   }
 
   bool Send(std::string_view bytes, Urgency urgency) override {
-    if (!Admit(bytes.size(), urgency)) return false;
+    if (!Admit(bytes.size())) return false;
     outbox_.append(bytes);
-    return true;
+    return Wake(urgency);
   }
 
   bool SendOwned(std::string bytes, Urgency urgency) override {
-    if (!Admit(bytes.size(), urgency)) return false;
+    if (!Admit(bytes.size())) return false;
     if (outbox_.empty()) {
       outbox_.swap(bytes);  // the outbox's old buffer goes with `bytes`
     } else {
       outbox_.append(bytes);
     }
-    return true;
+    return Wake(urgency);
   }
 
   // Returns without waiting while the buffer holds a whole message: a burst of messages is
@@ -211,16 +213,68 @@ class TcpWsConnection final : public WsConnection,
   }
 
   // False (and the connection closed when over the limit) if `size` more bytes may not be
-  // queued; otherwise wakes the writer for them.
-  bool Admit(std::size_t size, Urgency urgency) {
+  // queued.
+  bool Admit(std::size_t size) {
     if (!open_) return false;
     if (outbox_.size() + size > options_.max_outbox_bytes) {
       Close();
       return false;
     }
-    urgent_ |= urgency == Urgency::kNow;
+    return true;
+  }
+
+  // A request leaves at once when the writer is idle: one non-blocking send from here, instead
+  // of a wait for the writer's turn in the event loop (under load, a whole turn of it, which a
+  // turn's first token would wait for). Once per turn of the loop: requests made in the same
+  // turn after it (many turns starting together) gather in the writer's next message. Replies
+  // wait for the writer, which gathers them. False if the connection failed.
+  bool Wake(Urgency urgency) {
+    if (urgency == Urgency::kNow) urgent_ = true;
+    if (urgent_ && writer_idle_ && unsent_.empty() && !wrote_now_) {
+      WriteNow();
+      if (!open_) return false;
+      if (unsent_.empty()) return true;
+    }
     wake_.cancel();
     return true;
+  }
+
+  // Frames the control frames and the outbox and sends what the socket takes now; the rest (the
+  // socket's buffer is full: rare) waits in unsent_ for the writer, ahead of anything newer.
+  void WriteNow() {
+    wrote_now_ = true;
+    asio::post(socket_.get_executor(), [self = weak_from_this()] {
+      if (auto alive = self.lock()) alive->wrote_now_ = false;
+    });
+    std::string& head = now_head_;
+    head.clear();
+    head.append(control_);
+    control_.clear();
+    if (!outbox_.empty()) {
+      std::uint8_t key[4];
+      NextMaskKey(key);
+      ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, outbox_.size(), key);
+      ws_frame::Mask(outbox_.data(), outbox_.size(), key);
+    }
+    const std::array<asio::const_buffer, 2> frames{asio::buffer(head), asio::buffer(outbox_)};
+    boost::system::error_code ec;
+    std::size_t sent = socket_.write_some(frames, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      sent = 0;
+    }
+    if (ec) {
+      Close();
+      return;
+    }
+    if (sent < head.size()) {
+      unsent_.append(head, sent, std::string::npos);
+      unsent_.append(outbox_);
+    } else {
+      unsent_.append(outbox_, sent - head.size(), std::string::npos);
+    }
+    outbox_.clear();
+    urgent_ = false;
   }
 
   // Control frames go out ahead of the next data frame (data frames are never fragmented here,
@@ -234,8 +288,7 @@ class TcpWsConnection final : public WsConnection,
     std::uint8_t key[4];
     NextMaskKey(key);
     ws_frame::AppendClientFrame(control_, opcode, payload, key);
-    urgent_ = true;
-    wake_.cancel();
+    Wake(Urgency::kNow);
   }
 
   // A client masks every frame with a fresh key (RFC 6455 5.3).
@@ -245,24 +298,31 @@ class TcpWsConnection final : public WsConnection,
   }
 
   static asio::awaitable<void> WriteLoop(std::shared_ptr<TcpWsConnection> self) {
-    std::string sending;  // the data frame's payload, masked in place
+    std::string unsent;   // what WriteNow could not send
     std::string head;     // control frames, then the data frame's header
+    std::string sending;  // the data frame's payload, masked in place
     while (self->open_) {
-      if (self->outbox_.empty() && self->control_.empty()) {
+      if (self->unsent_.empty() && self->outbox_.empty() && self->control_.empty()) {
+        self->writer_idle_ = true;
         self->wake_.expires_at(asio::steady_timer::time_point::max());
         co_await self->wake_.async_wait(kUseTuple);
+        self->writer_idle_ = false;
         continue;
       }
       // Lingma's pushes often arrive several to a read; let the reader handle the ones it already
       // has, so that their replies leave in one message instead of one write each. Only work
       // already queued runs in between: nothing waits for the network here. A request does not
       // wait: a turn's first token waits for its chat/ask.
-      for (int round = 0; round < kMaxCoalescingRounds && self->open_ && !self->urgent_; ++round) {
+      for (int round = 0;
+           round < kMaxCoalescingRounds && self->open_ && !self->urgent_ && self->unsent_.empty();
+           ++round) {
         const std::size_t before = self->outbox_.size();
         co_await asio::post(self->socket_.get_executor(), asio::use_awaitable);
         if (self->outbox_.size() == before) break;
       }
       if (!self->open_) break;
+      unsent.clear();
+      unsent.swap(self->unsent_);
       head.clear();
       head.swap(self->control_);
       sending.clear();
@@ -274,7 +334,8 @@ class TcpWsConnection final : public WsConnection,
         ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, sending.size(), key);
         ws_frame::Mask(sending.data(), sending.size(), key);
       }
-      const std::array<asio::const_buffer, 2> frames{asio::buffer(head), asio::buffer(sending)};
+      const std::array<asio::const_buffer, 3> frames{asio::buffer(unsent), asio::buffer(head),
+                                                     asio::buffer(sending)};
       auto [ec, n] = co_await asio::async_write(self->socket_, frames, kUseTuple);
       if (ec) {
         self->Close();
@@ -300,11 +361,15 @@ class TcpWsConnection final : public WsConnection,
   std::string in_;  // received bytes: [read_start_, read_end_) not yet handed out
   std::size_t read_start_ = 0;
   std::size_t read_end_ = 0;
-  std::string outbox_;   // the next data frame's payload (LSP frames, unmasked)
-  std::string control_;  // control frames to send, framed and masked
-  bool urgent_ = false;  // the outbox holds a request (Urgency::kNow) or a pong waits
-  bool open_ = false;    // handshake done and not closed: Send accepts bytes
-  bool closed_ = false;  // the socket was shut down (once)
+  std::string outbox_;        // the next data frame's payload (LSP frames, unmasked)
+  std::string control_;       // control frames to send, framed and masked
+  std::string unsent_;        // framed bytes WriteNow could not send: they go first
+  std::string now_head_;      // WriteNow's control frames and header (kept for reuse)
+  bool urgent_ = false;       // the outbox holds a request (Urgency::kNow) or a pong waits
+  bool writer_idle_ = false;  // the writer waits for bytes (no write of its own in flight)
+  bool wrote_now_ = false;    // WriteNow ran in this turn of the event loop
+  bool open_ = false;         // handshake done and not closed: Send accepts bytes
+  bool closed_ = false;       // the socket was shut down (once)
 };
 
 }  // namespace

@@ -30,13 +30,14 @@ class WsConnection {
 
   virtual ~WsConnection() = default;
 
-  // kNow: a request, someone waits for its answer; it leaves with the writer's next write.
+  // kNow: a request, someone waits for its answer; it leaves at once when no write is in
+  // progress, else with the writer's next write.
   // kBatch: a reply to a push; it may wait a little for more to leave with it (see WriteLoop).
   enum class Urgency { kNow, kBatch };
 
-  // Queues bytes to be sent. Everything queued before the writer runs is sent as one WebSocket
-  // text message (LSP frames may share a message). False if closed or the outbox is over its
-  // limit (the peer stopped reading); the connection is then closed.
+  // Queues bytes to be sent. Everything queued before they leave is sent as one WebSocket text
+  // message (LSP frames may share a message). False if closed, if the outbox is over its limit
+  // (the peer stopped reading) or if the send failed; the connection is then closed.
   virtual bool Send(std::string_view bytes, Urgency urgency = Urgency::kNow) = 0;
   // The same for bytes the caller gives up: taken without a copy when nothing else is queued.
   virtual bool SendOwned(std::string bytes, Urgency urgency = Urgency::kNow) = 0;

@@ -379,6 +379,30 @@ TEST_F(SimInstanceTest, SplitAndCoalescedFrames) {
   }
 }
 
+TEST_F(SimInstanceTest, ARequestLargerThanTheSocketTakesLeavesWholeAndFirst) {
+  // A request goes out at once when the connection's writer is idle; what the socket does not
+  // take then (6 MiB is far more than a loopback socket takes in one send) must leave before
+  // the request that follows it.
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  const std::string big = "big question " + std::string(6 << 20, 'x');
+  const auto turns = ChatConcurrently({big, "small question"});
+  ASSERT_TRUE(turns);
+  const std::vector<Turn>& results = *turns;
+  for (const Turn& turn : results) {
+    ASSERT_TRUE(turn.finish) << (turn.error ? turn.error->message : "");
+  }
+  EXPECT_NE(results[0].text.find("big question xxx"), std::string::npos) << results[0].text;
+  EXPECT_NE(results[1].text.find("small question"), std::string::npos) << results[1].text;
+  auto stats = RunFor(io_, instance_->Call("sim/stats", boost::json::object{}));
+  ASSERT_TRUE(stats) << stats.error().message;
+  const auto& obj = stats->as_object();
+  EXPECT_GT(obj.at("bytes_received").to_number<std::int64_t>(), 6 << 20)
+      << boost::json::serialize(obj);
+  EXPECT_EQ(obj.at("bad_frames").to_number<std::int64_t>(), 0) << boost::json::serialize(obj);
+  EXPECT_EQ(obj.at("bad_messages").to_number<std::int64_t>(), 0) << boost::json::serialize(obj);
+}
+
 TEST_F(SimInstanceTest, TurnsOnACommonTickShareMessages) {
   // A model server decoding many sequences in one step: deltas due together, frames coalesced.
   env_["LINGMA_SIM_TICK_US"] = "5000";

@@ -1,0 +1,254 @@
+// net::WsConnection against a scripted server on a raw socket: the opening handshake (checked,
+// and refused when the server's answer is wrong), bytes the server sends right behind its 101,
+// masked frames from the client, pings answered with pongs, fragmented messages, a close, and a
+// frame no server may send.
+#include "net/ws_client.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/websocket/detail/hybi13.hpp>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using itest::RunFor;
+
+struct ClientFrame {
+  std::uint8_t first = 0;  // FIN and opcode
+  bool masked = false;
+  std::string payload;  // unmasked
+};
+
+// The server's side of one connection, on blocking calls with a receive timeout.
+class ServerSide {
+ public:
+  explicit ServerSide(int fd) : fd_(fd) {
+    timeval timeout{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+
+  // The upgrade request's Sec-WebSocket-Key, or "" if the request did not arrive.
+  std::string ReadUpgradeRequest() {
+    while (buffer_.find("\r\n\r\n") == std::string::npos) {
+      if (!ReadMore()) return {};
+    }
+    const std::string head = buffer_.substr(0, buffer_.find("\r\n\r\n") + 4);
+    buffer_.erase(0, head.size());
+    const std::string name = "Sec-WebSocket-Key: ";
+    const auto at = head.find(name);
+    if (at == std::string::npos) return {};
+    return head.substr(at + name.size(), head.find("\r\n", at) - at - name.size());
+  }
+
+  void Send(const std::string& bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
+
+  bool ReadFrame(ClientFrame& frame) {
+    if (!Have(2)) return false;
+    frame.first = static_cast<std::uint8_t>(buffer_[0]);
+    frame.masked = (buffer_[1] & 0x80) != 0;
+    std::size_t length = buffer_[1] & 0x7F;
+    std::size_t header = 2;
+    if (length == 126) {
+      if (!Have(4)) return false;
+      length = (static_cast<std::uint8_t>(buffer_[2]) << 8) | static_cast<std::uint8_t>(buffer_[3]);
+      header = 4;
+    }
+    if (length == 127) return false;  // not needed here
+    const std::size_t key_at = header;
+    if (frame.masked) header += 4;
+    if (!Have(header + length)) return false;
+    frame.payload = buffer_.substr(header, length);
+    if (frame.masked) {
+      for (std::size_t i = 0; i < length; ++i) frame.payload[i] ^= buffer_[key_at + i % 4];
+    }
+    buffer_.erase(0, header + length);
+    return true;
+  }
+
+ private:
+  bool Have(std::size_t n) {
+    while (buffer_.size() < n) {
+      if (!ReadMore()) return false;
+    }
+    return true;
+  }
+  bool ReadMore() {
+    char chunk[4096];
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  std::string buffer_;
+};
+
+// A server frame (never masked) of up to 125 bytes.
+std::string ServerFrame(std::uint8_t first, const std::string& payload) {
+  std::string frame{static_cast<char>(first), static_cast<char>(payload.size())};
+  return frame + payload;
+}
+
+std::string Accept(const std::string& key) {
+  boost::beast::websocket::detail::sec_ws_accept_type accept;
+  boost::beast::websocket::detail::make_sec_ws_accept(accept, key);
+  return std::string(accept.data(), accept.size());
+}
+
+std::string SwitchingProtocols(const std::string& accept) {
+  return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Accept: " +
+         accept + "\r\n\r\n";
+}
+
+// Accepts one connection on a free loopback port and runs `script` on it in a thread.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::function<void(ServerSide&)> script) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(listener_, 1);
+    socklen_t size = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this, script = std::move(script)] {
+      const int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      ServerSide side(fd);
+      script(side);
+      ::close(fd);
+    });
+  }
+  ~ScriptedServer() {
+    ::shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    ::close(listener_);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+std::shared_ptr<net::WsConnection> Connect(asio::io_context& io, std::uint16_t port,
+                                           boost::system::error_code& ec) {
+  net::WsConnection::Options options;
+  options.port = port;
+  options.timeout = 3000ms;
+  return RunFor(io, net::WsConnection::Connect(io.get_executor(), options, ec));
+}
+
+asio::awaitable<std::string> ReadOne(std::shared_ptr<net::WsConnection> connection,
+                                     boost::system::error_code& ec) {
+  std::string_view message;
+  ec = co_await connection->Read(message);
+  co_return std::string(message);
+}
+
+TEST(WsClient, HandshakeFramesPingsFragmentsAndClose) {
+  ClientFrame hello, pong;
+  ScriptedServer server([&](ServerSide& side) {
+    const std::string key = side.ReadUpgradeRequest();
+    if (key.empty()) return;
+    // A message right behind the 101, in the same packet.
+    side.Send(SwitchingProtocols(Accept(key)) + ServerFrame(0x81, "early"));
+    if (!side.ReadFrame(hello)) return;
+    side.Send(ServerFrame(0x89, "p1"));  // a ping
+    if (!side.ReadFrame(pong)) return;
+    // "frag" + "ment" with a pong between its fragments, then a close.
+    side.Send(ServerFrame(0x01, "frag") + ServerFrame(0x8A, "") + ServerFrame(0x80, "ment") +
+              ServerFrame(0x88, std::string("\x03\xe8", 2)));
+    ClientFrame ignored;
+    side.ReadFrame(ignored);  // until the client closes
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  ASSERT_TRUE(connection);
+
+  EXPECT_EQ(RunFor(io, ReadOne(connection, ec)), "early");
+  EXPECT_FALSE(ec) << ec.message();
+
+  ASSERT_TRUE(connection->Send("hello"));
+  // The next read answers the ping on its way to the fragmented message.
+  EXPECT_EQ(RunFor(io, ReadOne(connection, ec)), "fragment");
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(hello.first, 0x81);  // FIN, text
+  EXPECT_TRUE(hello.masked);
+  EXPECT_EQ(hello.payload, "hello");
+  EXPECT_EQ(pong.first, 0x8A);  // FIN, pong
+  EXPECT_TRUE(pong.masked);
+  EXPECT_EQ(pong.payload, "p1");
+
+  RunFor(io, ReadOne(connection, ec));
+  EXPECT_TRUE(ec) << "a close frame ends the connection";
+  EXPECT_FALSE(connection->is_open());
+  EXPECT_FALSE(connection->Send("late"));
+}
+
+TEST(WsClient, AServerThatDoesNotSwitchProtocolsIsRefused) {
+  ScriptedServer server([](ServerSide& side) {
+    if (side.ReadUpgradeRequest().empty()) return;
+    side.Send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  EXPECT_TRUE(ec);
+  EXPECT_FALSE(connection);
+}
+
+TEST(WsClient, AWrongAcceptKeyIsRefused) {
+  ScriptedServer server([](ServerSide& side) {
+    if (side.ReadUpgradeRequest().empty()) return;
+    side.Send(SwitchingProtocols(Accept("AAAAAAAAAAAAAAAAAAAAAA==")));  // another key
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  EXPECT_TRUE(ec);
+  EXPECT_FALSE(connection);
+}
+
+TEST(WsClient, AMaskedFrameFromTheServerEndsTheConnection) {
+  ScriptedServer server([](ServerSide& side) {
+    const std::string key = side.ReadUpgradeRequest();
+    if (key.empty()) return;
+    side.Send(SwitchingProtocols(Accept(key)) + ServerFrame(0x81, "ok") +
+              std::string("\x81\x82\x01\x02\x03\x04\x69\x6b", 8));  // masked "hi"
+    ClientFrame ignored;
+    side.ReadFrame(ignored);  // until the client closes
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(RunFor(io, ReadOne(connection, ec)), "ok");
+  EXPECT_FALSE(ec);
+  RunFor(io, ReadOne(connection, ec));
+  EXPECT_TRUE(ec);
+  EXPECT_FALSE(connection->is_open());
+}
+
+}  // namespace
