@@ -42,8 +42,9 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr int kMaxCoalescingRounds = 8;
 // What one read may take from the socket; a frame larger than this grows the buffer to fit.
 constexpr std::size_t kReadBytes = 64 * 1024;
-// Pongs owed to a peer that does not read are not kept without bound.
-constexpr std::size_t kMaxControlBytes = 64 * 1024;
+// Close codes (RFC 6455 7.4.1).
+constexpr std::uint16_t kCloseNormal = 1000;
+constexpr std::uint16_t kCloseProtocolError = 1002;
 
 class TcpWsConnection final : public WsConnection,
                               public std::enable_shared_from_this<TcpWsConnection> {
@@ -94,7 +95,7 @@ class TcpWsConnection final : public WsConnection,
   asio::awaitable<boost::system::error_code> Read(std::string_view& message) override {
     message = {};
     while (true) {
-      if (closed_) co_return asio::error::operation_aborted;
+      if (closed_) co_return failure_ ? failure_ : asio::error::operation_aborted;
       std::size_t consumed = 0;
       std::string_view payload;
       const auto status = reader_.Next(Unread(), consumed, payload);
@@ -104,17 +105,20 @@ class TcpWsConnection final : public WsConnection,
           message = payload;
           co_return boost::system::error_code{};
         case ws_frame::ServerFrameReader::Status::kPing:
-          SendControl(ws_frame::Opcode::kPong, payload);
+          QueuePong(payload);
           continue;
         case ws_frame::ServerFrameReader::Status::kPong:
           continue;
         case ws_frame::ServerFrameReader::Status::kClose:
-          // The owner drops the connection either way; no closing handshake is awaited.
-          Close();
-          co_return websocket::error::closed;
+          // Answered with a close of our own (its status code echoed), then the connection is
+          // dropped: the owner reconnects either way, and nothing more is awaited from it.
+          CloseWith(payload.size() >= 2 ? payload.substr(0, 2) : std::string_view(),
+                    websocket::error::closed);
+          co_return failure_;
         case ws_frame::ServerFrameReader::Status::kError:
-          Close();
-          co_return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
+          CloseWith(ws_frame::ClosePayload(kCloseProtocolError),
+                    boost::system::errc::make_error_code(boost::system::errc::protocol_error));
+          co_return failure_;
         case ws_frame::ServerFrameReader::Status::kNeedMore:
           break;
       }
@@ -122,26 +126,47 @@ class TcpWsConnection final : public WsConnection,
       auto [ec, n] = co_await socket_.async_read_some(
           asio::buffer(in_.data() + read_end_, in_.size() - read_end_), kUseTuple);
       if (ec) {
-        Close();  // frees the socket and ends the writer, whoever noticed the loss first
+        Fail(ec);  // frees the socket and ends the writer, whoever noticed the loss first
         co_return ec;
       }
       read_end_ += n;
     }
   }
 
-  void Close() override {
+  // A close frame goes first when nothing else is being written (a frame cut in two cannot be
+  // followed by another).
+  void Close() override { CloseWith(ws_frame::ClosePayload(kCloseNormal), {}); }
+
+  bool is_open() const override { return open_; }
+
+ private:
+  // Ends the connection after a best-effort close frame; `reason` is what Read reports.
+  void CloseWith(std::string_view close_payload, boost::system::error_code reason) {
+    if (closed_) return;
+    if (open_ && writer_idle_ && unsent_.empty()) {
+      std::string frame;
+      std::uint8_t key[4];
+      NextMaskKey(key);
+      ws_frame::AppendClientFrame(frame, ws_frame::Opcode::kClose, close_payload, key);
+      boost::system::error_code ignored;
+      socket_.write_some(asio::buffer(frame), ignored);
+    }
+    Fail(reason);
+  }
+
+  // Ends the connection without a close frame (the socket failed, or one was sent); the first
+  // reason given is what later Reads report.
+  void Fail(boost::system::error_code reason) {
     if (closed_) return;
     closed_ = true;
     open_ = false;
+    failure_ = reason;
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     wake_.cancel();
   }
 
-  bool is_open() const override { return open_; }
-
- private:
   // The RFC 6455 opening handshake over Beast's HTTP code. Bytes the server sent after its
   // response (a message may follow at once) stay in the read buffer.
   asio::awaitable<boost::system::error_code> Handshake(beast::tcp_stream& stream) {
@@ -170,6 +195,11 @@ class TcpWsConnection final : public WsConnection,
     }
     if (!beast::iequals(response[http::field::upgrade], "websocket")) {
       co_return websocket::error::no_upgrade_websocket;
+    }
+    // None was offered, so none may be chosen (RFC 6455 4.1).
+    if (!response[http::field::sec_websocket_extensions].empty() ||
+        !response[http::field::sec_websocket_protocol].empty()) {
+      co_return websocket::error::upgrade_declined;
     }
     if (!http::token_list{response[http::field::connection]}.exists("upgrade")) {
       co_return websocket::error::no_connection_upgrade;
@@ -248,8 +278,7 @@ class TcpWsConnection final : public WsConnection,
     });
     std::string& head = now_head_;
     head.clear();
-    head.append(control_);
-    control_.clear();
+    AppendPong(head);
     if (!outbox_.empty()) {
       std::uint8_t key[4];
       NextMaskKey(key);
@@ -264,7 +293,7 @@ class TcpWsConnection final : public WsConnection,
       sent = 0;
     }
     if (ec) {
-      Close();
+      Fail(ec);
       return;
     }
     if (sent < head.size()) {
@@ -277,18 +306,22 @@ class TcpWsConnection final : public WsConnection,
     urgent_ = false;
   }
 
-  // Control frames go out ahead of the next data frame (data frames are never fragmented here,
-  // so one can go between any two).
-  void SendControl(ws_frame::Opcode opcode, std::string_view payload) {
+  // A pong answers the latest ping only (RFC 6455 5.5.3 allows it), so pings cost at most one
+  // pending pong. It goes out ahead of the next data frame (data frames are never fragmented
+  // here, so one can go between any two), with the writer's next write.
+  void QueuePong(std::string_view payload) {
     if (!open_) return;
-    if (control_.size() > kMaxControlBytes) {
-      Close();
-      return;
-    }
+    pong_.assign(payload);
+    pong_pending_ = true;
+    Wake(Urgency::kBatch);
+  }
+
+  void AppendPong(std::string& out) {
+    if (!pong_pending_) return;
     std::uint8_t key[4];
     NextMaskKey(key);
-    ws_frame::AppendClientFrame(control_, opcode, payload, key);
-    Wake(Urgency::kNow);
+    ws_frame::AppendClientFrame(out, ws_frame::Opcode::kPong, pong_, key);
+    pong_pending_ = false;
   }
 
   // A client masks every frame with a fresh key (RFC 6455 5.3).
@@ -302,7 +335,7 @@ class TcpWsConnection final : public WsConnection,
     std::string head;     // control frames, then the data frame's header
     std::string sending;  // the data frame's payload, masked in place
     while (self->open_) {
-      if (self->unsent_.empty() && self->outbox_.empty() && self->control_.empty()) {
+      if (self->unsent_.empty() && self->outbox_.empty() && !self->pong_pending_) {
         self->writer_idle_ = true;
         self->wake_.expires_at(asio::steady_timer::time_point::max());
         co_await self->wake_.async_wait(kUseTuple);
@@ -324,7 +357,7 @@ class TcpWsConnection final : public WsConnection,
       unsent.clear();
       unsent.swap(self->unsent_);
       head.clear();
-      head.swap(self->control_);
+      self->AppendPong(head);
       sending.clear();
       sending.swap(self->outbox_);
       self->urgent_ = false;
@@ -338,17 +371,13 @@ class TcpWsConnection final : public WsConnection,
                                                      asio::buffer(sending)};
       auto [ec, n] = co_await asio::async_write(self->socket_, frames, kUseTuple);
       if (ec) {
-        self->Close();
+        self->Fail(ec);
         break;
       }
       // Keep the larger buffers for reuse.
       if (self->outbox_.empty() && sending.capacity() > self->outbox_.capacity()) {
         self->outbox_.swap(sending);
         self->outbox_.clear();
-      }
-      if (self->control_.empty() && head.capacity() > self->control_.capacity()) {
-        self->control_.swap(head);
-        self->control_.clear();
       }
     }
   }
@@ -361,15 +390,17 @@ class TcpWsConnection final : public WsConnection,
   std::string in_;  // received bytes: [read_start_, read_end_) not yet handed out
   std::size_t read_start_ = 0;
   std::size_t read_end_ = 0;
-  std::string outbox_;        // the next data frame's payload (LSP frames, unmasked)
-  std::string control_;       // control frames to send, framed and masked
-  std::string unsent_;        // framed bytes WriteNow could not send: they go first
-  std::string now_head_;      // WriteNow's control frames and header (kept for reuse)
-  bool urgent_ = false;       // the outbox holds a request (Urgency::kNow) or a pong waits
-  bool writer_idle_ = false;  // the writer waits for bytes (no write of its own in flight)
-  bool wrote_now_ = false;    // WriteNow ran in this turn of the event loop
-  bool open_ = false;         // handshake done and not closed: Send accepts bytes
-  bool closed_ = false;       // the socket was shut down (once)
+  std::string outbox_;    // the next data frame's payload (LSP frames, unmasked)
+  std::string pong_;      // the payload of the latest ping, while pong_pending_
+  std::string unsent_;    // framed bytes WriteNow could not send: they go first
+  std::string now_head_;  // WriteNow's control frames and header (kept for reuse)
+  bool urgent_ = false;   // the outbox holds a request (Urgency::kNow)
+  bool pong_pending_ = false;
+  bool writer_idle_ = false;           // the writer waits for bytes (no write of its own in flight)
+  bool wrote_now_ = false;             // WriteNow ran in this turn of the event loop
+  bool open_ = false;                  // handshake done and not closed: Send accepts bytes
+  bool closed_ = false;                // the socket was shut down (once)
+  boost::system::error_code failure_;  // why, for Reads after that
 };
 
 }  // namespace

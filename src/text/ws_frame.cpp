@@ -11,6 +11,7 @@ constexpr std::uint8_t kReservedBits = 0x70;
 constexpr std::uint8_t kMaskBit = 0x80;
 constexpr std::uint8_t kLength16 = 126;
 constexpr std::uint8_t kLength64 = 127;
+constexpr std::size_t kKeptAssemblyBytes = 1 << 20;
 
 bool IsControl(std::uint8_t opcode) { return opcode >= 0x8; }
 
@@ -87,6 +88,8 @@ ServerFrameReader::Status ServerFrameReader::Next(std::string_view data, std::si
   if (take_assembled_) {
     take_assembled_ = false;
     assembled_.clear();
+    // A rare large fragmented message does not keep its room for the connection's lifetime.
+    if (assembled_.capacity() > kKeptAssemblyBytes) std::string().swap(assembled_);
   }
   // Fragments that are not the last of their message are taken into assembled_ and the loop
   // goes on, so the caller sees whole messages and control frames only.

@@ -138,9 +138,13 @@ class ScriptedServer {
     });
   }
   ~ScriptedServer() {
-    ::shutdown(listener_, SHUT_RDWR);
-    thread_.join();
+    Join();
     ::close(listener_);
+  }
+  // Waits for the script to end (what it recorded may be read after this).
+  void Join() {
+    ::shutdown(listener_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
   }
   std::uint16_t port() const { return port_; }
 
@@ -166,7 +170,7 @@ asio::awaitable<std::string> ReadOne(std::shared_ptr<net::WsConnection> connecti
 }
 
 TEST(WsClient, HandshakeFramesPingsFragmentsAndClose) {
-  ClientFrame hello, pong;
+  ClientFrame hello, pong, close_reply;
   ScriptedServer server([&](ServerSide& side) {
     const std::string key = side.ReadUpgradeRequest();
     if (key.empty()) return;
@@ -177,9 +181,8 @@ TEST(WsClient, HandshakeFramesPingsFragmentsAndClose) {
     if (!side.ReadFrame(pong)) return;
     // "frag" + "ment" with a pong between its fragments, then a close.
     side.Send(ServerFrame(0x01, "frag") + ServerFrame(0x8A, "") + ServerFrame(0x80, "ment") +
-              ServerFrame(0x88, std::string("\x03\xe8", 2)));
-    ClientFrame ignored;
-    side.ReadFrame(ignored);  // until the client closes
+              ServerFrame(0x88, std::string("\x03\xe9", 2)));
+    side.ReadFrame(close_reply);
   });
   asio::io_context io;
   boost::system::error_code ec;
@@ -194,17 +197,67 @@ TEST(WsClient, HandshakeFramesPingsFragmentsAndClose) {
   // The next read answers the ping on its way to the fragmented message.
   EXPECT_EQ(RunFor(io, ReadOne(connection, ec)), "fragment");
   EXPECT_FALSE(ec) << ec.message();
+  io.run_for(50ms);  // the pong's write completes: a close frame can follow it
+
+  RunFor(io, ReadOne(connection, ec));
+  EXPECT_TRUE(ec) << "a close frame ends the connection";
+  EXPECT_FALSE(connection->is_open());
+  EXPECT_FALSE(connection->Send("late"));
+  server.Join();
   EXPECT_EQ(hello.first, 0x81);  // FIN, text
   EXPECT_TRUE(hello.masked);
   EXPECT_EQ(hello.payload, "hello");
   EXPECT_EQ(pong.first, 0x8A);  // FIN, pong
   EXPECT_TRUE(pong.masked);
   EXPECT_EQ(pong.payload, "p1");
+  EXPECT_EQ(close_reply.first, 0x88);  // answered with a close echoing the code (1001)
+  EXPECT_TRUE(close_reply.masked);
+  EXPECT_EQ(close_reply.payload, std::string("\x03\xe9", 2));
+}
 
-  RunFor(io, ReadOne(connection, ec));
-  EXPECT_TRUE(ec) << "a close frame ends the connection";
-  EXPECT_FALSE(connection->is_open());
-  EXPECT_FALSE(connection->Send("late"));
+TEST(WsClient, OnlyTheLatestOfSeveralPingsIsAnswered) {
+  ClientFrame first, second;
+  ScriptedServer server([&](ServerSide& side) {
+    const std::string key = side.ReadUpgradeRequest();
+    if (key.empty()) return;
+    side.Send(SwitchingProtocols(Accept(key)));
+    side.Send(ServerFrame(0x89, "a") + ServerFrame(0x89, "b") + ServerFrame(0x89, "c") +
+              ServerFrame(0x81, "x"));
+    if (!side.ReadFrame(first)) return;
+    if (!side.ReadFrame(second)) return;
+    ClientFrame ignored;
+    side.ReadFrame(ignored);  // until the client closes
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(RunFor(io, ReadOne(connection, ec)), "x");
+  io.run_for(50ms);  // the writer sends the pong
+  ASSERT_TRUE(connection->Send("y"));
+  io.run_for(50ms);
+  connection->Close();
+  server.Join();
+  EXPECT_EQ(first.first, 0x8A);
+  EXPECT_EQ(first.payload, "c");
+  EXPECT_EQ(second.first, 0x81) << "a pong for an older ping was sent too";
+  EXPECT_EQ(second.payload, "y");
+}
+
+TEST(WsClient, AnExtensionTheClientDidNotOfferIsRefused) {
+  ScriptedServer server([](ServerSide& side) {
+    const std::string key = side.ReadUpgradeRequest();
+    if (key.empty()) return;
+    side.Send(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate\r\nSec-WebSocket-Accept: " +
+        Accept(key) + "\r\n\r\n");
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  EXPECT_TRUE(ec);
+  EXPECT_FALSE(connection);
 }
 
 TEST(WsClient, AServerThatDoesNotSwitchProtocolsIsRefused) {
@@ -232,13 +285,13 @@ TEST(WsClient, AWrongAcceptKeyIsRefused) {
 }
 
 TEST(WsClient, AMaskedFrameFromTheServerEndsTheConnection) {
-  ScriptedServer server([](ServerSide& side) {
+  ClientFrame close_reply;
+  ScriptedServer server([&](ServerSide& side) {
     const std::string key = side.ReadUpgradeRequest();
     if (key.empty()) return;
     side.Send(SwitchingProtocols(Accept(key)) + ServerFrame(0x81, "ok") +
               std::string("\x81\x82\x01\x02\x03\x04\x69\x6b", 8));  // masked "hi"
-    ClientFrame ignored;
-    side.ReadFrame(ignored);  // until the client closes
+    side.ReadFrame(close_reply);
   });
   asio::io_context io;
   boost::system::error_code ec;
@@ -249,6 +302,9 @@ TEST(WsClient, AMaskedFrameFromTheServerEndsTheConnection) {
   RunFor(io, ReadOne(connection, ec));
   EXPECT_TRUE(ec);
   EXPECT_FALSE(connection->is_open());
+  server.Join();
+  EXPECT_EQ(close_reply.first, 0x88);  // a close with 1002, protocol error
+  EXPECT_EQ(close_reply.payload, std::string("\x03\xea", 2));
 }
 
 }  // namespace
