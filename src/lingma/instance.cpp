@@ -229,7 +229,7 @@ void InstanceCore::HandleMessage(std::string_view body) {
           OfferDirectly(*turn, event)) {
         return;
       }
-      if (!turn->events.Push(std::move(event))) {
+      if (!turn->events.Push(std::move(event), /*bounded=*/turn->consumer_started)) {
         turn->end_error =
             Error{ErrorKind::kOverloaded,
                   "the client is reading the answer too slowly; the turn was cut off"};
@@ -382,6 +382,7 @@ std::size_t ChatTurn::ready() const { return state_->events.size(); }
 void ChatTurn::OfferDirectly(TakeNow take) { state_->take_now = std::move(take); }
 
 asio::awaitable<Result<ChatEvent>> ChatTurn::Next(milliseconds idle_timeout) {
+  state_->consumer_started = true;
   ChatEvent event;
   const auto status = co_await state_->events.Pop(event, idle_timeout);
   switch (status) {

@@ -26,6 +26,10 @@ struct ChatTurn::State {
   ChatTurn::TakeNow take_now;      // see ChatTurn::OfferDirectly
   std::optional<Error> end_error;  // why the queue closed without a finish
   bool finished = false;           // chat/finish delivered (or the turn was cancelled)
+  // The relay has asked for an event (ChatTurn::Next). Until then pushes are kept whatever their
+  // number: Lingma may send a burst before the relay is back from chat/ask, and a client cannot
+  // be too slow for what it was never offered.
+  bool consumer_started = false;
 };
 
 // A caller waiting for the response to one request.

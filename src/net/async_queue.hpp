@@ -28,11 +28,15 @@ class AsyncQueue {
 
   // False when the queue is full or closed; the item is then dropped (the caller decides what a
   // full queue means: a slow consumer is cut off rather than buffered without bound).
-  bool Push(T item) {
-    if (closed_ || size_ >= capacity_) return false;
+  // `bounded` false takes the item whatever the queue holds, and it does not count against the
+  // capacity while it waits: for items that arrive before the consumer could have taken any,
+  // which say nothing about its speed (they must all come before the bounded ones).
+  bool Push(T item, bool bounded = true) {
+    if (closed_ || (bounded && size_ - unbounded_ >= capacity_)) return false;
     if (size_ == slots_.size()) Grow();
     slots_[(head_ + size_) % slots_.size()] = std::move(item);
     ++size_;
+    if (!bounded) ++unbounded_;
     timers_->wake.cancel();
     return true;
   }
@@ -71,6 +75,7 @@ class AsyncQueue {
     out = std::move(slots_[head_]);
     head_ = (head_ + 1) % slots_.size();
     --size_;
+    if (unbounded_ > 0) --unbounded_;  // they are the first ones
     // A backlog's ring is given back once drained: a turn that once buffered thousands of
     // pushes does not keep their slots for the rest of its answer.
     if (size_ == 0 && slots_.size() > kKeptSlots) {
@@ -111,7 +116,8 @@ class AsyncQueue {
   // grows, not per item. It starts at two slots: a slow stream, which holds one push at a time,
   // costs two (10,000 of them wait at once in the benchmarks).
   void Grow() {
-    const std::size_t slots = std::min(capacity_, std::max<std::size_t>(2, 2 * slots_.size()));
+    const std::size_t limit = std::max(capacity_ + unbounded_, size_ + 1);
+    const std::size_t slots = std::min(limit, std::max<std::size_t>(2, 2 * slots_.size()));
     std::vector<T> bigger;
     bigger.reserve(slots);
     for (std::size_t i = 0; i < size_; ++i) {
@@ -127,6 +133,7 @@ class AsyncQueue {
   std::size_t head_ = 0;
   std::size_t size_ = 0;
   std::size_t capacity_;
+  std::size_t unbounded_ = 0;  // queued items that came by an unbounded push (at the front)
   bool closed_ = false;
   bool waiting_ = false;  // a Pop is suspended
 };

@@ -109,6 +109,33 @@ TEST(AsyncQueue, AFullQueueRefuses) {
   EXPECT_EQ(queue.size(), 2u);
 }
 
+TEST(AsyncQueue, AnUnboundedPushGoesPastTheCapacityAndKeepsOrder) {
+  asio::io_context io;
+  Queue queue(io.get_executor(), 2);
+  for (int i = 1; i <= 5; ++i) EXPECT_TRUE(queue.Push(i, /*bounded=*/false));
+  EXPECT_EQ(queue.size(), 5u);
+  // They do not count: the capacity is still there for what comes after them.
+  EXPECT_TRUE(queue.Push(6));
+  EXPECT_TRUE(queue.Push(7));
+  EXPECT_FALSE(queue.Push(8)) << "a bounded push sees its own capacity";
+  std::vector<int> got;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 7; ++i) {
+          int item = 0;
+          const auto status = co_await queue.Pop(item, 5s);
+          if (status == Queue::PopStatus::kItem) got.push_back(item);
+        }
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(got, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_TRUE(queue.Push(9));
+  EXPECT_TRUE(queue.Push(10));
+  EXPECT_FALSE(queue.Push(11)) << "drained: the plain capacity again";
+}
+
 TEST(AsyncQueue, KeepsOrderWhileItsRingWrapsAndGrows) {
   // Pushes and pops interleaved so that the ring wraps around before it grows, grows while
   // wrapped, reaches its capacity, drains (and is given back) and fills again: every item comes

@@ -244,14 +244,12 @@ TEST(WsClient, OnlyTheLatestOfSeveralPingsIsAnswered) {
   EXPECT_EQ(second.payload, "y");
 }
 
-TEST(WsClient, AnExtensionTheClientDidNotOfferIsRefused) {
-  ScriptedServer server([](ServerSide& side) {
+// Connects to a server that answers the upgrade request with `answer(key)`; the connection
+// must be refused.
+void ExpectRefused(std::function<std::string(const std::string& key)> answer) {
+  ScriptedServer server([&](ServerSide& side) {
     const std::string key = side.ReadUpgradeRequest();
-    if (key.empty()) return;
-    side.Send(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Extensions: permessage-deflate\r\nSec-WebSocket-Accept: " +
-        Accept(key) + "\r\n\r\n");
+    if (!key.empty()) side.Send(answer(key));
   });
   asio::io_context io;
   boost::system::error_code ec;
@@ -261,27 +259,21 @@ TEST(WsClient, AnExtensionTheClientDidNotOfferIsRefused) {
 }
 
 TEST(WsClient, AServerThatDoesNotSwitchProtocolsIsRefused) {
-  ScriptedServer server([](ServerSide& side) {
-    if (side.ReadUpgradeRequest().empty()) return;
-    side.Send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-  });
-  asio::io_context io;
-  boost::system::error_code ec;
-  auto connection = Connect(io, server.port(), ec);
-  EXPECT_TRUE(ec);
-  EXPECT_FALSE(connection);
+  ExpectRefused([](const std::string&) { return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"; });
 }
 
 TEST(WsClient, AWrongAcceptKeyIsRefused) {
-  ScriptedServer server([](ServerSide& side) {
-    if (side.ReadUpgradeRequest().empty()) return;
-    side.Send(SwitchingProtocols(Accept("AAAAAAAAAAAAAAAAAAAAAA==")));  // another key
+  ExpectRefused([](const std::string&) {
+    return SwitchingProtocols(Accept("AAAAAAAAAAAAAAAAAAAAAA=="));  // another key's
   });
-  asio::io_context io;
-  boost::system::error_code ec;
-  auto connection = Connect(io, server.port(), ec);
-  EXPECT_TRUE(ec);
-  EXPECT_FALSE(connection);
+}
+
+TEST(WsClient, AnExtensionTheClientDidNotOfferIsRefused) {
+  ExpectRefused([](const std::string& key) {
+    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Extensions: permessage-deflate\r\nSec-WebSocket-Accept: " +
+           Accept(key) + "\r\n\r\n";
+  });
 }
 
 TEST(WsClient, AMaskedFrameFromTheServerEndsTheConnection) {
