@@ -28,6 +28,7 @@ const OPTIONS = {
   reps: { value: 3, int: true, min: 1, help: 'runs per scenario (gateway and direct alternate); the table shows medians' },
   'startup-reps': { value: 3, int: true, min: 1, help: 'gateway starts measured for start-up time and idle RSS' },
   'c1-seconds': { value: 3, num: true, min: 0.5, help: 'non-stream c=1: seconds per run' },
+  'c1-busy-poll-us': { value: 200, num: true, min: 1, help: 'non-stream c=1: BUSY_POLL_US of the low-latency gateway (a second gateway runs with the default, 0)' },
   'c64-seconds': { value: 4, num: true, min: 0.5, help: 'non-stream c=64: seconds per run' },
   'c64-concurrency': { value: 64, int: true, min: 1, help: 'concurrency of the throughput scenario' },
   'small-answer-bytes': { value: 64, int: true, min: 8, help: 'answer size of the non-stream scenarios (4 deltas)' },
@@ -122,6 +123,7 @@ const fmt = {
   kib: (x) => (x === null ? 'n/a' : `${x.toFixed(1)} KiB`),
   mib: (x) => (x === null ? 'n/a' : `${(x / 1024).toFixed(1)} MiB`),
   pct: (x) => (x === null ? 'n/a' : `${Math.round(x)}%`),
+  cores: (x) => (x === null ? 'n/a' : x.toFixed(2)),
 };
 const div = (a, b) => (a === null || b === null || b === 0 ? null : a / b);
 const sub = (a, b) => (a === null || b === null ? null : a - b);
@@ -363,12 +365,12 @@ class Gateway {
   }
 }
 
-function gatewayArgs(ctx, dir, port, logLevel, poolSize = 1) {
+function gatewayArgs(ctx, dir, port, logLevel, poolSize = 1, extra = []) {
   return [
     '--simulator', '--host', '127.0.0.1', '--port', String(port),
     '--lingma-work-dir', path.join(dir, 'work'), '--env-file', '', '--log-level', logLevel,
     '--session-reuse-enabled=false', '--lingma-pool-size', String(poolSize),
-    '--lingma-max-turns-per-instance', '20000', '--lingma-acquire-timeout', '60',
+    '--lingma-max-turns-per-instance', '20000', '--lingma-acquire-timeout', '60', ...extra,
   ];
 }
 
@@ -394,11 +396,11 @@ async function waitReady(gw, signal, timeoutMs = 15_000) {
 }
 
 // Starts a gateway for load (fixed free port, quiet log level) and waits until it is ready.
-async function startGateway(ctx, label, simEnv, poolSize = 1) {
+async function startGateway(ctx, label, simEnv, poolSize = 1, extraArgs = []) {
   const dir = path.join(ctx.tmp, label);
   fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  const proc = spawnRaised(ctx.bins.gateway, gatewayArgs(ctx, dir, port, ctx.opts['log-level'], poolSize), {
+  const proc = spawnRaised(ctx.bins.gateway, gatewayArgs(ctx, dir, port, ctx.opts['log-level'], poolSize, extraArgs), {
     cwd: dir, env: childEnv(simEnv), stdio: ['ignore', 'ignore', 'pipe'],
   });
   let gw = null;
@@ -621,6 +623,51 @@ async function scenarioStartup(ctx) {
   ];
 }
 
+// c=1 against two gateways on the same simulator setup: the default one, and one that polls
+// BUSY_POLL_US before its event loop sleeps. The target rows are the second's; the first's are
+// reported beside them, with what each gateway's polling costs in CPU.
+async function scenarioC1(ctx, env, sim, direct, gw, gateway) {
+  const { opts } = ctx;
+  const pollUs = opts['c1-busy-poll-us'];
+  if (!ctx.pollingGateway) {
+    const polling = await startGateway(ctx, 'small-gateway-busy-poll', env, 1, ['--busy-poll-us', String(pollUs)]);
+    const args = ['--mode', 'gateway', '--port', String(polling.port)];
+    await loadgen(ctx, [...args, '--concurrency', '8', '--duration-s', '1']);
+    ctx.pollingGateway = { gw: polling, args };
+  }
+  const polling = ctx.pollingGateway;
+  console.log(`\n## non-stream, c=1: ${opts.reps} x (direct, gateway, gateway with BUSY_POLL_US=${pollUs}) of ${opts['c1-seconds']} s`);
+  const runs = [];
+  for (let rep = 1; rep <= opts.reps; rep++) {
+    const common = ['--concurrency', '1', '--duration-s', String(opts['c1-seconds']), '--warmup-ms', '200'];
+    const d = await loadgen(ctx, [...direct, ...common, '--label', 'c1-direct'], { watch: [sim.pid] });
+    describeRun(`rep ${rep} direct`, d);
+    const g = await loadgen(ctx, [...gateway, ...common, '--label', 'c1-gateway'], { watch: [gw.pid, ...gw.simPids()] });
+    describeRun(`rep ${rep} gateway`, g);
+    gw.reportWarnings(ctx, `c=1 run ${rep}`);
+    const p = await loadgen(ctx, [...polling.args, ...common, '--label', 'c1-gateway-busy-poll'], { watch: [polling.gw.pid, ...polling.gw.simPids()] });
+    describeRun(`rep ${rep} gateway busy-poll`, p);
+    polling.gw.reportWarnings(ctx, `c=1 busy-poll run ${rep}`);
+    runs.push({ d, g, p });
+  }
+  const errors = runs.reduce((a, { d, g, p }) => a + d.errors + g.errors + p.errors, 0);
+  if (errors) ctx.problems.push(`non-stream c=1: ${errors} failed turn(s)`);
+  const added = (key, q) => median(runs.map((r) => r[key].latency_us[q] - r.d.latency_us[q]));
+  const ratio = (key, q) => median(runs.map((r) => div(r[key].latency_us[q], r.d.latency_us[q])));
+  const direct50 = median(runs.map(({ d }) => d.latency_us.p50));
+  const direct99 = median(runs.map(({ d }) => d.latency_us.p99));
+  // Cores the gateway process used while its run lasted (polling shows here).
+  const cores = (key) => median(runs.map((r) => div(r[key].watched[0].cpu_s, r[key].wall_s)));
+  const lg = (key) => cpuPair(runs.map((r) => r[key].cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
+  const polled = `, BUSY_POLL_US=${pollUs}`;
+  return [
+    row(`non-stream c=1${polled}: added latency p50 (gateway − direct)`, '≤ 100 µs', fmt.us(added('p', 'p50')), `direct p50 ${fmt.us(direct50)}`, fmt.ratio(ratio('p', 'p50')), atMost(added('p', 'p50'), 100), lg('p')),
+    row(`non-stream c=1${polled}: added latency p99 (gateway − direct)`, '≤ 500 µs', fmt.us(added('p', 'p99')), `direct p99 ${fmt.us(direct99)}`, fmt.ratio(ratio('p', 'p99')), atMost(added('p', 'p99'), 500), lg('p')),
+    row('non-stream c=1, default (no busy polling): added latency p50 / p99', 'report', `${fmt.us(added('g', 'p50'))} / ${fmt.us(added('g', 'p99'))}`, `direct ${fmt.us(direct50)} / ${fmt.us(direct99)}`, fmt.ratio(ratio('g', 'p50')), 'report', lg('g')),
+    row('non-stream c=1: gateway cores in use, default / busy polling', 'report', `${fmt.cores(cores('g'))} / ${fmt.cores(cores('p'))}`, '—', '—', 'report', lg('g')),
+  ];
+}
+
 async function scenarioNonStream(ctx, which) {
   const { opts } = ctx;
   const env = simEnv(ctx, 'small', { deltas: 4, delayMs: 0, answerBytes: opts['small-answer-bytes'] });
@@ -638,32 +685,7 @@ async function scenarioNonStream(ctx, which) {
   const { sim, gw, direct, gateway } = ctx.small;
   const simChild = () => gw.simPids();
 
-  if (which === 'c1') {
-    console.log(`\n## non-stream, c=1: ${opts.reps} x (direct, gateway) of ${opts['c1-seconds']} s`);
-    const runs = [];
-    for (let rep = 1; rep <= opts.reps; rep++) {
-      const common = ['--concurrency', '1', '--duration-s', String(opts['c1-seconds']), '--warmup-ms', '200'];
-      const d = await loadgen(ctx, [...direct, ...common, '--label', 'c1-direct'], { watch: [sim.pid] });
-      describeRun(`rep ${rep} direct`, d);
-      const g = await loadgen(ctx, [...gateway, ...common, '--label', 'c1-gateway'], { watch: [gw.pid, ...simChild()] });
-      describeRun(`rep ${rep} gateway`, g);
-      gw.reportWarnings(ctx, `c=1 run ${rep}`);
-      runs.push({ d, g });
-    }
-    const added50 = median(runs.map(({ d, g }) => g.latency_us.p50 - d.latency_us.p50));
-    const added99 = median(runs.map(({ d, g }) => g.latency_us.p99 - d.latency_us.p99));
-    const d50 = median(runs.map(({ d }) => d.latency_us.p50));
-    const d99 = median(runs.map(({ d }) => d.latency_us.p99));
-    const r50 = median(runs.map(({ d, g }) => div(g.latency_us.p50, d.latency_us.p50)));
-    const r99 = median(runs.map(({ d, g }) => div(g.latency_us.p99, d.latency_us.p99)));
-    const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
-    const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
-    if (errors) ctx.problems.push(`non-stream c=1: ${errors} failed turn(s)`);
-    return [
-      row('non-stream c=1: added latency p50 (gateway − direct)', '≤ 100 µs', fmt.us(added50), `direct p50 ${fmt.us(d50)}`, fmt.ratio(r50), atMost(added50, 100), lg),
-      row('non-stream c=1: added latency p99 (gateway − direct)', '≤ 500 µs', fmt.us(added99), `direct p99 ${fmt.us(d99)}`, fmt.ratio(r99), atMost(added99, 500), lg),
-    ];
-  }
+  if (which === 'c1') return scenarioC1(ctx, env, sim, direct, gw, gateway);
 
   const c = opts['c64-concurrency'];
   console.log(`\n## non-stream, c=${c}: ${opts.reps} x (direct, gateway) of ${opts['c64-seconds']} s`);

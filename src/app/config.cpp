@@ -64,6 +64,7 @@ constexpr std::string_view kGroupTesting = "Testing";
 constexpr std::string_view kGroupConfig = "Configuration";
 
 constexpr long long kMaxPort = 65535;
+constexpr long long kMaxBusyPollUs = 100000;  // a tenth of a second: beyond that, plainly a mistake
 constexpr long long kMaxPoolSize = 64;
 constexpr double kMaxSeconds = 1e6;  // ~11 days; far beyond any sane timeout, safe from overflow
 constexpr long long kMaxMillis = 3'600'000;
@@ -212,6 +213,15 @@ constexpr Setting kSettings[] = {
      .help = "On SIGTERM/SIGINT, how long open requests may finish before they are cut off.",
      .apply = [](Config& c, const Input& in) { c.shutdown_grace = in.Seconds(true); },
      .format = [](const Config& c) { return FormatMillisAsSeconds(c.shutdown_grace); }},
+    {.key = "BUSY_POLL_US",
+     .group = kGroupHttp,
+     .metavar = "MICROSECONDS",
+     .help = "Poll this long for more work before sleeping: lower latency for CPU; 0 = off.",
+     .apply =
+         [](Config& c, const Input& in) {
+           c.busy_poll = std::chrono::microseconds(in.Integer(0, kMaxBusyPollUs));
+         },
+     .format = [](const Config& c) { return std::to_string(c.busy_poll.count()); }},
 
     {.key = "LINGMA_MODE",
      .group = kGroupLingma,

@@ -81,6 +81,7 @@ TEST(Config, DefaultsWithoutAnySource) {
   EXPECT_FALSE(c.simulator);
   EXPECT_EQ(c.simulator_bin, "");
   EXPECT_EQ(c.env_file, ".env");
+  EXPECT_EQ(c.busy_poll, std::chrono::microseconds(0));  // off: an idle loop sleeps at once
   EXPECT_FALSE(r.show_help);
   EXPECT_FALSE(r.show_version);
   EXPECT_THAT(r.warnings, IsEmpty());
@@ -194,6 +195,18 @@ TEST(Config, ParsesSecondsAsDecimalNumbers) {
   EXPECT_THAT(box.Error({"--lingma-rpc-timeout=nan"}), HasSubstr("LINGMA_RPC_TIMEOUT"));
   EXPECT_THAT(box.Error({"--lingma-startup-timeout=0.0001"}), HasSubstr("millisecond"));
   EXPECT_THAT(box.Error({"--lingma-heartbeat-interval=-1"}), HasSubstr("0 = off"));
+}
+
+TEST(Config, BusyPollIsWholeMicrosecondsUpToATenthOfASecond) {
+  Sandbox box;
+  EXPECT_EQ(box.Load({"--busy-poll-us=200"}).config.busy_poll, std::chrono::microseconds(200));
+  box.env["BUSY_POLL_US"] = "100000";
+  EXPECT_EQ(box.Load().config.busy_poll, std::chrono::microseconds(100000));
+  box.env.clear();
+  EXPECT_THAT(box.Error({"--busy-poll-us=100001"}),
+              AllOf(HasSubstr("BUSY_POLL_US"), HasSubstr("0 to 100000")));
+  EXPECT_THAT(box.Error({"--busy-poll-us=-1"}), HasSubstr("BUSY_POLL_US"));
+  EXPECT_THAT(box.Error({"--busy-poll-us=0.5"}), HasSubstr("'0.5'"));
 }
 
 TEST(Config, ChoicesIgnoreLetterCase) {

@@ -13,6 +13,7 @@
 #include "app/config.hpp"
 #include "app/gateway.hpp"
 #include "lingma/discovery.hpp"
+#include "net/event_loop.hpp"
 #include "obs/log.hpp"
 
 extern char** environ;
@@ -137,6 +138,6 @@ int main(int argc, char** argv) {
         });
       };
   signals.async_wait(on_signal);
-  io.run();
+  net::RunEventLoop(io, config.busy_poll);
   return 0;
 }
