@@ -181,6 +181,24 @@ function rssKiB(pid) {
   }
 }
 
+// Bytes received and not yet read by the clients of a local server port, summed over their
+// established TCP connections (/proc/net/tcp: rx_queue). For the simulator's port: how far
+// behind its reader (the gateway, or loadgen in a direct run) is at this moment.
+function unreadFromPort(port) {
+  let total = 0;
+  try {
+    for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5 || f[3] !== '01') continue;  // established only
+      if (parseInt(f[2].split(':')[1], 16) !== port) continue;  // the peer is the server
+      total += parseInt(f[4].split(':')[1], 16);
+    }
+  } catch {
+    return null;
+  }
+  return total;
+}
+
 function fdCount(pid) {
   try {
     return fs.readdirSync(`/proc/${pid}/fd`).length;
@@ -350,6 +368,15 @@ class Gateway {
     return out;
   }
 
+  // The WebSocket port of instance 0's simulator (line 1 of its .info), or 0.
+  simPort() {
+    try {
+      return Number(fs.readFileSync(path.join(this.dir, 'work', 'inst-0', '.info'), 'utf8').split('\n')[0]) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
   // Throws when the gateway had already died (crash) or does not exit cleanly on SIGTERM.
   stop() {
     this.stopping ??= this.stopOnce();
@@ -466,9 +493,11 @@ async function startFloor(ctx, label, { deltas, delayMs, contentBytes }) {
 }
 
 // Runs loadgen once; `watch` is a pid whose CPU (and RSS, fds) is sampled around the run.
-async function loadgen(ctx, args, { watch = [] } = {}) {
+// `upstreamPort`: a simulator port whose readers' unread bytes are sampled (see unreadFromPort).
+async function loadgen(ctx, args, { watch = [], upstreamPort = 0 } = {}) {
   const before = watch.map((pid) => ({ pid, cpu: cpuTimes(pid), rss: rssKiB(pid) }));
   const peak = watch.map((pid) => ({ rss: rssKiB(pid) ?? 0, fds: fdCount(pid) ?? 0 }));
+  const unread = [];
   let sampling = true;
   const sampler = (async () => {
     let n = 0;
@@ -478,6 +507,10 @@ async function loadgen(ctx, args, { watch = [] } = {}) {
         peak[i].rss = Math.max(peak[i].rss, rssKiB(pid) ?? 0);
         if (n % 4 === 0) peak[i].fds = Math.max(peak[i].fds, fdCount(pid) ?? 0);
       });
+      if (upstreamPort) {
+        const bytes = unreadFromPort(upstreamPort);
+        if (bytes !== null) unread.push(bytes);
+      }
       n++;
     }
   })();
@@ -500,6 +533,7 @@ async function loadgen(ctx, args, { watch = [] } = {}) {
   if (exit.code !== 0) throw new Error(`loadgen ${args.join(' ')} failed (exit ${exit.code ?? exit.signal}): ${stderr.trim()}`);
   const report = JSON.parse(stdout.trim().split('\n').pop());
   report.wall_s = (performance.now() - startedAt) / 1000;
+  report.upstream_unread = unread;
   report.watched = before.map((b, i) => {
     const cpu = cpuTimes(b.pid);
     const known = cpu !== null && b.cpu !== null;
@@ -738,9 +772,9 @@ async function scenarioStreams(ctx, n, variant) {
   const floorArgs = ['--mode', 'gateway', '--stream', '--port', String(floor.port), ...common];
   const runs = [];
   for (let rep = 1; rep <= opts.reps; rep++) {
-    const d = await loadgen(ctx, [...direct, '--label', 'streams-direct'], { watch: [sim.pid] });
+    const d = await loadgen(ctx, [...direct, '--label', 'streams-direct'], { watch: [sim.pid], upstreamPort: sim.port });
     describeRun(`rep ${rep} direct`, d);
-    const g = await loadgen(ctx, [...gateway, '--label', 'streams-gateway'], { watch: [gw.pid, ...gw.simPids()] });
+    const g = await loadgen(ctx, [...gateway, '--label', 'streams-gateway'], { watch: [gw.pid, ...gw.simPids()], upstreamPort: gw.simPort() });
     describeRun(`rep ${rep} gateway`, g);
     gw.reportWarnings(ctx, `${n}-stream run ${rep}`);
     const f = await loadgen(ctx, [...floorArgs, '--label', 'streams-floor'], { watch: [floor.pid] });
@@ -780,6 +814,17 @@ async function scenarioStreams(ctx, n, variant) {
   const saturated = dgap50 === null || dttft50 === null ||
     Math.abs(dgap50 - pace * 1000) > pace * 250 || dttft50 > (pace + 10) * 1000;
   console.log(`  gateway: peak ${peak} streams open at once; ${errors} failed streams in all runs (direct and gateway)`);
+  // A reader that falls behind the simulator delays every push it has not read yet: first tokens
+  // (and chat/ask answers) most visibly, since gaps compare two equally late pushes.
+  const unread = (key) => {
+    const all = runs.flatMap((r) => r[key].upstream_unread);
+    if (all.length === 0) return 'n/a';
+    const sorted = [...all].sort((a, b) => a - b);
+    const at = (q) => fmt.kib(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1024);
+    return `median ${at(0.5)}, p90 ${at(0.9)}, max ${at(1)} of ${sorted.length} samples`;
+  };
+  console.log(`  bytes the simulator sent that its reader had not read yet (sampled every 250 ms): ` +
+    `gateway ${unread('g')}; loadgen in the direct runs ${unread('d')}`);
   // Every process of a run shares this machine's cores: a path that needs most of them queues.
   const cores = (r) => r.watched.reduce((a, w) => a + (w.cpu_s ?? 0), 0) / r.wall_s + r.cpu.pct_of_core / 100;
   const gwCores = median(runs.map(({ g }) => cores(g)));

@@ -140,10 +140,14 @@ class TcpWsConnection final : public WsConnection,
   bool is_open() const override { return open_; }
 
  private:
+  // Whether a frame may be sent from here, past the writer: it has no write in flight and no
+  // earlier bytes wait to go first, so nothing can interleave with a frame already started.
+  bool can_write_now() const { return writer_idle_ && unsent_.empty(); }
+
   // Ends the connection after a best-effort close frame; `reason` is what Read reports.
   void CloseWith(std::string_view close_payload, boost::system::error_code reason) {
     if (closed_) return;
-    if (open_ && writer_idle_ && unsent_.empty()) {
+    if (open_ && can_write_now()) {
       std::string frame;
       std::uint8_t key[4];
       NextMaskKey(key);
@@ -260,7 +264,7 @@ class TcpWsConnection final : public WsConnection,
   // wait for the writer, which gathers them. False if the connection failed.
   bool Wake(Urgency urgency) {
     if (urgency == Urgency::kNow) urgent_ = true;
-    if (urgent_ && writer_idle_ && unsent_.empty() && !wrote_now_) {
+    if (urgent_ && can_write_now() && !wrote_now_) {
       WriteNow();
       if (!open_) return false;
       if (unsent_.empty()) return true;
