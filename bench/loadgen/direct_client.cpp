@@ -88,7 +88,7 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
   // Registers the turn and sends its chat/ask; false when the connection is gone.
   bool Ask(DirectTurn& turn, std::string_view frame) {
     if (!open()) return false;
-    turns_[turn.request_id] = &turn;
+    turns_[*lingma::ParseRequestKey(turn.request_id)] = &turn;  // made by NewRequestId
     asks_[turn.ask_id] = &turn;
     if (ws_->Send(frame)) return true;
     Forget(turn);
@@ -96,7 +96,7 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
   }
 
   void Forget(const DirectTurn& turn) {
-    turns_.erase(turn.request_id);
+    turns_.erase(*lingma::ParseRequestKey(turn.request_id));
     asks_.erase(turn.ask_id);
   }
 
@@ -159,7 +159,9 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
   void HandlePush(const rpc::Message& m, Clock::time_point now) {
     auto routed = lingma::ParseChatPush(m.method, m.params);
     if (!routed) return;
-    auto it = turns_.find(lingma::View(routed->request_id));
+    const auto key = lingma::ParseRequestKey(lingma::View(routed->request_id));
+    if (!key) return;
+    auto it = turns_.find(*key);
     if (it == turns_.end()) return;
     DirectTurn& turn = *it->second;
     if (auto* answer = std::get_if<lingma::AnswerPush>(&routed->push)) {

@@ -5,6 +5,7 @@
 #include <boost/json/string.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <unordered_map>
 #include <utility>
@@ -354,6 +355,13 @@ std::string NewRequestId(std::uint64_t random_a, std::uint64_t random_b) {
   AppendHex(out, random_a);
   AppendHex(out, random_b);
   return out;
+}
+
+std::optional<RequestKey> ParseRequestKey(std::string_view id) {
+  if (id.size() != RequestKey::kSize) return std::nullopt;
+  RequestKey key;
+  std::memcpy(key.bytes.data(), id.data(), RequestKey::kSize);
+  return key;
 }
 
 std::string NewSessionId(std::uint64_t random_a, std::uint64_t random_b) {

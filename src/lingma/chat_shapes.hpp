@@ -7,6 +7,7 @@
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -78,15 +79,30 @@ struct RoutedPush {
   bool operator==(const RoutedPush&) const = default;
 };
 
-// Turns by request id, searched with a view into each push (no key string is built per push).
-struct RequestIdHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view id) const noexcept {
-    return std::hash<std::string_view>{}(id);
+// A request id of the length NewRequestId makes (32 bytes), held in the key itself. Turns are
+// found by it: routing a push then hashes a few words and compares 32 bytes inside the map's
+// node, where a std::string key would hash every byte and compare them in a separate heap block.
+struct RequestKey {
+  static constexpr std::size_t kSize = 32;
+  std::array<char, kSize> bytes{};
+  bool operator==(const RequestKey&) const = default;
+};
+// The key of an id of NewRequestId's length; nullopt for any other, which no turn has. Two ids
+// have equal keys exactly when they are equal strings.
+std::optional<RequestKey> ParseRequestKey(std::string_view id);
+struct RequestKeyHash {
+  // NewRequestId's digits are random: two words of them, mixed, spread well.
+  std::size_t operator()(const RequestKey& key) const noexcept {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    std::memcpy(&a, key.bytes.data(), sizeof a);
+    std::memcpy(&b, key.bytes.data() + 24, sizeof b);
+    return static_cast<std::size_t>((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL);
   }
 };
+// Turns by request id (see RequestKey).
 template <class T>
-using RequestIdMap = std::unordered_map<std::string, T, RequestIdHash, std::equal_to<>>;
+using RequestIdMap = std::unordered_map<RequestKey, T, RequestKeyHash>;
 inline std::string_view View(const boost::json::string& s) { return {s.data(), s.size()}; }
 
 // chat/answer, chat/think, chat/finish, chat/process_step_callback → routed by params.requestId.

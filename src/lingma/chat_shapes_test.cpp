@@ -433,6 +433,30 @@ TEST(NewRequestId, ThirtyTwoLowercaseHex) {
   EXPECT_NE(NewRequestId(1, 2), NewRequestId(2, 1));
 }
 
+TEST(ParseRequestKey, KeysAreEqualExactlyWhenTheIdsAre) {
+  const std::string a = NewRequestId(0x0123456789ABCDEFull, 0xFEDCBA9876543210ull);
+  const auto key = ParseRequestKey(a);
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(std::string(key->bytes.data(), key->bytes.size()), a);
+  EXPECT_EQ(ParseRequestKey(std::string(a)), key);
+  RequestKeyHash hash;
+  EXPECT_EQ(hash(*ParseRequestKey(std::string(a))), hash(*key));
+  // Ids that differ in any one byte, the middle ones too, are different keys.
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    std::string other = a;
+    other[i] = other[i] == '0' ? '1' : '0';
+    EXPECT_NE(ParseRequestKey(other), key) << other;
+  }
+  EXPECT_NE(ParseRequestKey(NewRequestId(1, 2)), ParseRequestKey(NewRequestId(2, 1)));
+}
+
+TEST(ParseRequestKey, RefusesIdsOfAnotherLength) {
+  const std::string id = NewRequestId(1, 2);
+  for (const std::string& other : {std::string(), id.substr(1), id + "0", std::string("req-1")}) {
+    EXPECT_FALSE(ParseRequestKey(other).has_value()) << other;
+  }
+}
+
 TEST(NewSessionId, UuidV4Format) {
   const std::regex uuid("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   for (auto [a, b] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{

@@ -210,7 +210,9 @@ void InstanceCore::HandleMessage(std::string_view body) {
     case Inbound::Action::kChatPush: {
       auto& routed = *inbound.push;
       const std::string_view request_id = View(routed.request_id);
-      auto it = turns.find(request_id);
+      const std::optional<RequestKey> key = ParseRequestKey(request_id);
+      if (!key) return;  // not an id we make: another client's turn
+      auto it = turns.find(*key);
       if (it == turns.end()) return;  // a turn we stopped, or another client's
       auto turn = it->second;
       if (std::holds_alternative<StepPush>(routed.push)) return;
@@ -368,7 +370,8 @@ void ChatTurn::Cancel() {
   state_->end_error = Error{ErrorKind::kCancelled, "the turn was cancelled"};
   state_->events.Close();
   if (auto core = core_.lock()) {
-    auto it = core->turns.find(request_id_);
+    const std::optional<RequestKey> key = ParseRequestKey(request_id_);
+    auto it = key ? core->turns.find(*key) : core->turns.end();
     if (it != core->turns.end() && it->second == state_) {
       core->turns.erase(it);
       core->SendAndForget("chat/stop",
@@ -469,9 +472,15 @@ asio::awaitable<Result<std::unique_ptr<ChatTurn>>> Instance::StartChat(ChatAsk a
                         ToString(core->state) +
                         (core->last_error.empty() ? "" : ": " + core->last_error)};
   }
+  const std::optional<RequestKey> key = ParseRequestKey(ask.request_id);
+  if (!key) {
+    co_return Error{
+        ErrorKind::kRejected,
+        "chat/ask needs a request id made by NewRequestId, not '" + ask.request_id + "'"};
+  }
   auto state = std::make_shared<ChatTurn::State>(core->executor, core->options.turn_buffer);
   // Registered before sending: pushes may overtake the chat/ask response.
-  core->turns[ask.request_id] = state;
+  core->turns[*key] = state;
   auto turn = std::make_unique<ChatTurn>(core, state, ask.request_id, ask.session_id);
   auto response =
       co_await core->Call("chat/ask", ChatAskParamsJson(ask), core->options.rpc_timeout);
@@ -481,7 +490,7 @@ asio::awaitable<Result<std::unique_ptr<ChatTurn>>> Instance::StartChat(ChatAsk a
   auto ack = ParseChatAskResult(*response);
   if (!ack.accepted) {
     state->finished = true;  // nothing runs upstream: no chat/stop
-    core->turns.erase(ask.request_id);
+    core->turns.erase(*key);
     co_return Error{ErrorKind::kRejected, "Lingma rejected chat/ask: " + ack.error};
   }
   co_return turn;

@@ -37,6 +37,22 @@ TEST_F(SimInstanceTest, SpawnsInitializesAndAnswers) {
   EXPECT_FALSE(turn.finish->session_id.empty());
 }
 
+TEST_F(SimInstanceTest, RefusesARequestIdItDidNotMake) {
+  StartInstance(Options());
+  ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
+  lingma::ChatAsk ask = Ask("never sent");
+  ask.request_id = "req-1";  // turns are routed by ids of NewRequestId's length
+  auto turn = Chat(ask);
+  ASSERT_TRUE(turn.error);
+  EXPECT_EQ(turn.error->kind, lingma::ErrorKind::kRejected);
+  EXPECT_NE(turn.error->message.find("req-1"), std::string::npos) << turn.error->message;
+  EXPECT_EQ(instance_->Snapshot().active_turns, 0u);
+  // The instance serves the next turn as usual.
+  auto next = Chat(Ask("Reply with exactly: pong"));
+  ASSERT_FALSE(next.error) << next.error->message;
+  ASSERT_TRUE(next.finish);
+}
+
 TEST_F(SimInstanceTest, ContinuesTheSessionLingmaReported) {
   StartInstance(Options());
   ASSERT_TRUE(WaitForState(InstanceState::kReady)) << log_text_;
