@@ -474,9 +474,9 @@ asio::awaitable<Result<std::unique_ptr<ChatTurn>>> Instance::StartChat(ChatAsk a
   }
   const std::optional<RequestKey> key = ParseRequestKey(ask.request_id);
   if (!key) {
-    co_return Error{
-        ErrorKind::kRejected,
-        "chat/ask needs a request id made by NewRequestId, not '" + ask.request_id + "'"};
+    co_return Error{ErrorKind::kRejected,
+                    "chat/ask needs a request id of 32 characters (NewRequestId), not '" +
+                        ask.request_id + "'"};
   }
   auto state = std::make_shared<ChatTurn::State>(core->executor, core->options.turn_buffer);
   // Registered before sending: pushes may overtake the chat/ask response.

@@ -88,16 +88,16 @@ INSTANTIATE_TEST_SUITE_P(BusyPoll, EventLoop, ::testing::Values(0us, 500us, 50'0
                          });
 
 // The window is spent polling: the thread is on the CPU while it waits for a timer inside it.
-// (Without polling this wait costs next to no CPU; half the window leaves room for a busy machine
-// taking the CPU away now and then.)
+// (Without polling this wait costs next to no CPU; a fifth of the wait leaves room for a busy
+// machine, other tests included, taking the CPU away most of the time.)
 TEST(EventLoopBusyPoll, PollsThroughTheWindow) {
   asio::io_context io;
   asio::steady_timer timer(io);
-  timer.expires_after(100ms);
+  timer.expires_after(300ms);
   timer.async_wait([](boost::system::error_code) {});
   const auto cpu_before = ThreadCpu();
   net::RunEventLoop(io, 1s);
-  EXPECT_GE(ThreadCpu() - cpu_before, 50ms);
+  EXPECT_GE(ThreadCpu() - cpu_before, 60ms);
 }
 
 // After the window the loop sleeps: a long wait costs next to no CPU.
