@@ -188,7 +188,7 @@ class ChunkedStream final : public ResponseStream {
 
   bool begun() const override { return begun_; }
   bool client_gone() const override { return failed(); }
-  bool failed() const { return failed_ || gone_->gone; }
+  bool failed() const { return failed_; }
   void OnClientGone(std::function<void()> on_close) override {
     gone_->on_close = std::move(on_close);
   }
@@ -202,8 +202,8 @@ class ChunkedStream final : public ResponseStream {
   }
 
  private:
+  // What the socket watchers' handlers need, which may run after the stream is gone.
   struct Gone {
-    bool gone = false;
     bool stream_alive = true;
     std::function<void()> on_close;
   };
@@ -312,7 +312,7 @@ class ChunkedStream final : public ResponseStream {
         }
       }
       watching_ = false;
-      gone->gone = true;
+      failed_ = true;  // the client left
       if (gone->on_close) gone->on_close();
     });
   }
@@ -334,7 +334,7 @@ class ChunkedStream final : public ResponseStream {
   bool draining_ = false;  // a Write or End waits for the socket
   bool awaiting_writable_ = false;
   bool begun_ = false;
-  bool failed_ = false;
+  bool failed_ = false;  // a write failed or the client left: nothing more is written
   bool watching_ = false;
 };
 
