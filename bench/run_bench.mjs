@@ -28,7 +28,7 @@ const OPTIONS = {
   reps: { value: 3, int: true, min: 1, help: 'runs per scenario (gateway and direct alternate); the table shows medians' },
   'startup-reps': { value: 3, int: true, min: 1, help: 'gateway starts measured for start-up time and idle RSS' },
   'c1-seconds': { value: 3, num: true, min: 0.5, help: 'non-stream c=1: seconds per run' },
-  'c1-busy-poll-us': { value: 200, num: true, min: 1, help: 'non-stream c=1: BUSY_POLL_US of the low-latency gateway (a second gateway runs with the default, 0)' },
+  'c1-busy-poll-us': { value: 200, int: true, min: 1, help: 'non-stream c=1: BUSY_POLL_US of the low-latency gateway (a second gateway runs with the default, 0)' },
   'c64-seconds': { value: 4, num: true, min: 0.5, help: 'non-stream c=64: seconds per run' },
   'c64-concurrency': { value: 64, int: true, min: 1, help: 'concurrency of the throughput scenario' },
   'small-answer-bytes': { value: 64, int: true, min: 8, help: 'answer size of the non-stream scenarios (4 deltas)' },
@@ -199,6 +199,16 @@ function unreadFromPort(port) {
   return total;
 }
 
+// A simulator's .info file (its WebSocket port, then its pid), or null while it is not written.
+function readSimInfo(dir) {
+  try {
+    const [port, pid] = fs.readFileSync(path.join(dir, '.info'), 'utf8').split('\n').map(Number);
+    return { port, pid };
+  } catch {
+    return null;
+  }
+}
+
 function fdCount(pid) {
   try {
     return fs.readdirSync(`/proc/${pid}/fd`).length;
@@ -351,30 +361,24 @@ class Gateway {
 
   // The simulator processes of its instances, from their .info files (line 2 is the pid).
   simPids() {
-    const out = [];
+    return this.simInfos().map((info) => info.pid).filter((pid) => pid > 0);
+  }
+
+  // The WebSocket port of instance 0's simulator, or 0.
+  simPort() {
+    return this.simInfos()[0]?.port || 0;
+  }
+
+  // The .info of each instance's simulator that has written one, in instance order.
+  simInfos() {
     const work = path.join(this.dir, 'work');
+    let instances = [];
     try {
-      for (const inst of fs.readdirSync(work).sort()) {
-        try {
-          const pid = Number(fs.readFileSync(path.join(work, inst, '.info'), 'utf8').split('\n')[1]);
-          if (pid > 0) out.push(pid);
-        } catch {
-          // not written (yet)
-        }
-      }
+      instances = fs.readdirSync(work).sort();
     } catch {
       // no work dir
     }
-    return out;
-  }
-
-  // The WebSocket port of instance 0's simulator (line 1 of its .info), or 0.
-  simPort() {
-    try {
-      return Number(fs.readFileSync(path.join(this.dir, 'work', 'inst-0', '.info'), 'utf8').split('\n')[0]) || 0;
-    } catch {
-      return 0;
-    }
+    return instances.map((inst) => readSimInfo(path.join(work, inst))).filter((info) => info !== null);
   }
 
   // Throws when the gateway had already died (crash) or does not exit cleanly on SIGTERM.
@@ -455,12 +459,8 @@ async function startSim(ctx, label, simEnv) {
   const until = Date.now() + 15_000;
   while (Date.now() < until && !ctx.signal.aborted) {
     if (proc.exitCode !== null || proc.signalCode !== null) break;
-    try {
-      const [port, pid] = fs.readFileSync(path.join(dir, '.info'), 'utf8').split('\n').map(Number);
-      if (pid === proc.pid && port > 0) return { label, dir, proc, pid, port };
-    } catch {
-      // not yet written
-    }
+    const info = readSimInfo(dir);
+    if (info && info.pid === proc.pid && info.port > 0) return { label, dir, proc, pid: info.pid, port: info.port };
     await sleep(10);
   }
   throw new Error(`${label}: lingma-sim did not write ${dir}/.info\n${tail.slice(-10).join('\n')}`);
