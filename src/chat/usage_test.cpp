@@ -44,6 +44,23 @@ TEST(EstimateTokensTest, InvalidBytesCountAsOneByteOfOtherText) {
   EXPECT_EQ(EstimateTokens("\xF4\x90\x80\x80"), 1);      // beyond U+10FFFF: 4 invalid bytes
 }
 
+TEST(EstimateTokensTest, LongTextCountsTheSameWhereverItsCjkAndBadBytesFall) {
+  // Plain ASCII is counted eight bytes at a time: a CJK character or a bad byte anywhere in a
+  // longer text, at every offset from a word's start, must count as in a short one.
+  const auto other = [](std::size_t bytes) { return static_cast<std::int64_t>((bytes + 3) / 4); };
+  for (std::size_t length = 1; length <= 40; ++length) {
+    EXPECT_EQ(EstimateTokens(std::string(length, 'x')), other(length));
+    for (std::size_t at = 0; at <= length; ++at) {
+      SCOPED_TRACE("length " + std::to_string(length) + ", at " + std::to_string(at));
+      const std::string before(at, 'x');
+      const std::string after(length - at, 'y');
+      EXPECT_EQ(EstimateTokens(before + "你" + after), 1 + other(length));
+      EXPECT_EQ(EstimateTokens(before + "\xFF" + after), other(length + 1));
+      EXPECT_EQ(EstimateTokens(before + "Ü" + after), other(length + 2));
+    }
+  }
+}
+
 TEST(EstimateUsageTest, AddsPerMessageFramingToThePrompt) {
   const Usage usage = EstimateUsage("Hello, world!", 3, "pong", "你好");
   EXPECT_EQ(usage.prompt_tokens, 4 + 3 * kTokensPerMessage);

@@ -85,6 +85,35 @@ TEST(JsonText, KeepsTheEdgesOfEverySequenceLength) {
   EXPECT_EQ(Escaped("\xE2\x80\xA8"), "\"\xE2\x80\xA8\"");  // U+2028 too
 }
 
+TEST(JsonText, FindsWhatNeedsEscapingAtEveryOffsetOfALongText) {
+  // Plain runs are skipped a word (eight bytes) at a time: what needs attention must be found at
+  // every offset from a word's start, and its neighbours in value must not be taken for it.
+  struct Case {
+    std::string input;
+    std::string expected;  // without the quotes
+  };
+  const Case cases[] = {
+      {"\"", "\\\""},      {"\\", "\\\\"},
+      {"\n", "\\n"},       {std::string(1, '\0'), "\\u0000"},
+      {"\x1f", "\\u001f"}, {"\xFF", "\xEF\xBF\xBD"},
+      {"你", "你"},        {" ", " "},
+      {"!", "!"},          {"#", "#"},
+      {"[", "["},          {"]", "]"},
+      {"\x7f", "\x7f"},
+  };
+  for (std::size_t length = 0; length <= 24; ++length) {
+    for (std::size_t at = 0; at <= length; ++at) {
+      for (const Case& c : cases) {
+        const std::string before(at, 'a');
+        const std::string after(length - at, 'b');
+        SCOPED_TRACE(Escaped(c.input) + " at " + std::to_string(at) + " of " +
+                     std::to_string(length));
+        ASSERT_EQ(Escaped(before + c.input + after), "\"" + before + c.expected + after + "\"");
+      }
+    }
+  }
+}
+
 TEST(JsonText, AnyBytesGiveValidJson) {
   std::mt19937 rng(20250101);
   std::uniform_int_distribution<int> length(0, 40);
