@@ -2,7 +2,8 @@
 // also for a client that stops reading for a while, also when the handler writes nothing more
 // until the client has everything (nothing is held back for a later write), and for many streams
 // written in the same turn of the event loop. Whole responses: framing that keeps a kept-alive
-// connection usable (HEAD, 204) and a large body to a slow reader.
+// connection usable (HEAD, 204) and a large body to a slow reader. Request bodies: large, small,
+// in parts and chunked, arrive whole.
 #include "net/http_server.hpp"
 
 #include <arpa/inet.h>
@@ -102,6 +103,15 @@ class RawClient {
     ASSERT_EQ(::send(fd_, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   }
 
+  // Sends `bytes` as they are, in one send or, with `pause`, in two halves with a pause between.
+  void SendRaw(const std::string& bytes, std::chrono::milliseconds pause = 0ms) {
+    const std::size_t first = pause.count() > 0 ? bytes.size() / 2 : bytes.size();
+    ASSERT_TRUE(SendAll(std::string_view(bytes).substr(0, first)));
+    if (first == bytes.size()) return;
+    std::this_thread::sleep_for(pause);
+    ASSERT_TRUE(SendAll(std::string_view(bytes).substr(first)));
+  }
+
   // Reads one response that is not chunked: its head, then Content-Length bytes of body, or no
   // body when `expect_body` is false (a HEAD request, a 204). False on a read error or timeout.
   bool ReadWhole(bool expect_body) {
@@ -159,6 +169,15 @@ class RawClient {
   }
 
  private:
+  bool SendAll(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
   bool ReadMore() {
     char buffer[65536];
     const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
@@ -213,6 +232,24 @@ struct Fixture {
     while (!done && std::chrono::steady_clock::now() < deadline) io.run_for(10ms);
   }
 };
+
+// A request with a body, with Content-Length or, when `chunk_size` is not 0, chunked.
+std::string PostRequest(const std::string& body, std::size_t chunk_size = 0) {
+  std::string request = "POST /echo HTTP/1.1\r\nHost: test\r\n";
+  if (chunk_size == 0) {
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    return request;
+  }
+  request += "Transfer-Encoding: chunked\r\n\r\n";
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t at = 0; at < body.size(); at += chunk_size) {
+    const std::string_view piece = std::string_view(body).substr(at, chunk_size);
+    std::string size;
+    for (std::size_t n = piece.size(); n > 0; n >>= 4) size.insert(size.begin(), kHex[n & 0xf]);
+    request.append(size).append("\r\n").append(piece).append("\r\n");
+  }
+  return request + "0\r\n\r\n";
+}
 
 // A client with the kernel's smallest receive buffer that reads nothing for 300 ms, then reads
 // `bytes` of body, says so in `has_all`, and reads to the end of the response.
@@ -723,6 +760,83 @@ TEST(HttpWhole, A204HasNoFramingNoBodyAndCannotBeStreamed) {
   EXPECT_EQ(head2.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u)
       << "the first 204 carried bytes: " << head2;
   EXPECT_EQ(whole.served, 2);
+}
+
+// ---------------------------------------------------------------------------- request bodies
+
+// Answers every request with the size of its body, and keeps the bodies.
+struct BodyFixture {
+  std::vector<std::string> bodies;
+  Fixture fixture{[this](const net::HttpRequest& request,
+                         net::ResponseStream&) -> asio::awaitable<net::HttpResponse> {
+    bodies.push_back(request.body);
+    net::HttpResponse response;
+    response.content_type = "text/plain";
+    response.body = std::to_string(request.body.size());
+    co_return response;
+  }};
+
+  // Sends each request on one connection and reads each response; false if one did not come.
+  bool Exchange(const std::vector<std::string>& requests, std::chrono::milliseconds pause) {
+    std::atomic<bool> done = false;
+    bool all_read = false;
+    std::thread client([&] {
+      RawClient c(fixture.server->port());
+      all_read = c.connected();
+      for (const std::string& request : requests) {
+        if (!all_read) break;
+        c.SendRaw(request, pause);
+        all_read = c.ReadWhole(/*expect_body=*/true);
+      }
+      done = true;
+    });
+    fixture.RunUntil(done);
+    client.join();
+    return all_read;
+  }
+};
+
+std::string BodyText(std::size_t size) {
+  std::string body;
+  for (int i = 0; body.size() < size; ++i) body += ChunkText(1, i, 1000);
+  body.resize(size);
+  return body;
+}
+
+TEST(HttpRequestBody, BodiesOfEverySizeArriveWholeOnOneConnection) {
+  // Larger than the most read at a time, one near it, small ones between them (the server's
+  // buffer grows for a large body and is given back after it).
+  const std::vector<std::size_t> sizes = {300 * 1024 + 7, 10, 64 * 1024, 1, 1024 * 1024 + 1, 600};
+  std::vector<std::string> requests;
+  for (std::size_t size : sizes) requests.push_back(PostRequest(BodyText(size)));
+  BodyFixture fixture;
+  ASSERT_TRUE(fixture.Exchange(requests, 0ms));
+  ASSERT_EQ(fixture.bodies.size(), sizes.size());
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    EXPECT_TRUE(fixture.bodies[i] == BodyText(sizes[i]))
+        << "body " << i << " of " << sizes[i] << " bytes arrived changed";
+  }
+}
+
+TEST(HttpRequestBody, ABodyThatArrivesInPartsAfterAPauseArrivesWhole) {
+  const std::vector<std::string> requests = {PostRequest(BodyText(200 * 1024)),
+                                             PostRequest(BodyText(3000))};
+  BodyFixture fixture;
+  ASSERT_TRUE(fixture.Exchange(requests, 50ms));
+  ASSERT_EQ(fixture.bodies.size(), 2u);
+  EXPECT_TRUE(fixture.bodies[0] == BodyText(200 * 1024));
+  EXPECT_TRUE(fixture.bodies[1] == BodyText(3000));
+}
+
+TEST(HttpRequestBody, AChunkedBodyArrivesWhole) {
+  // No Content-Length: the server cannot know the size ahead.
+  const std::vector<std::string> requests = {PostRequest(BodyText(150 * 1024), 7000),
+                                             PostRequest(BodyText(100), 9)};
+  BodyFixture fixture;
+  ASSERT_TRUE(fixture.Exchange(requests, 20ms));
+  ASSERT_EQ(fixture.bodies.size(), 2u);
+  EXPECT_TRUE(fixture.bodies[0] == BodyText(150 * 1024));
+  EXPECT_TRUE(fixture.bodies[1] == BodyText(100));
 }
 
 TEST(HttpWhole, ALargeBodyReachesAClientThatReadsLate) {
