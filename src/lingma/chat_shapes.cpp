@@ -142,8 +142,14 @@ std::string ChatAskParamsJson(const ChatAsk& ask) {
   member(",\"sessionId\":", ask.session_id);
   member(",\"chatTask\":\"FREE_INPUT\",\"sessionType\":", ask.session_type);
   member(",\"mode\":", ask.mode);
-  member(",\"questionText\":", ask.question);
-  member(",\"chatContext\":{\"text\":", ask.question);
+  // The question goes twice, as the plugin sends it: escaped once, then copied.
+  out.append(",\"questionText\":");
+  const std::size_t question_at = out.size();
+  json_text::AppendString(out, ask.question);
+  const std::size_t question_size = out.size() - question_at;
+  out.reserve(out.size() + question_size + 512);  // the copy below reads from `out` itself
+  out.append(",\"chatContext\":{\"text\":");
+  out.append(out, question_at, question_size);
   member(",\"preferredLanguage\":", ask.preferred_language);
   member(",\"localeLang\":", ask.preferred_language);
   out.append(",\"imageUrls\":[]},\"codeLanguage\":\"\",\"isReply\":");

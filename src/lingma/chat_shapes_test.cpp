@@ -61,6 +61,19 @@ TEST(ChatAskParams, GoldenFields) {
             R"("closeTypewriter":true})");
 }
 
+TEST(ChatAskParams, ALargeQuestionThatGrowsWhenEscapedArrivesTwiceIntact) {
+  // Control characters take six bytes each escaped: far more room than the question's size.
+  ChatAsk ask;
+  ask.request_id = "r";
+  for (int i = 0; ask.question.size() < 300'000; ++i) {
+    ask.question += (i % 3 == 0) ? std::string("\x01\x02\"") : "line " + std::to_string(i) + "\n";
+  }
+  const json::object p = J(ChatAskParamsJson(ask)).as_object();
+  EXPECT_TRUE(p.at("questionText").as_string() == ask.question);
+  EXPECT_TRUE(p.at("chatContext").at("text").as_string() == ask.question);
+  EXPECT_EQ(p.at("chatContext").at("imageUrls").as_array().size(), 0u);
+}
+
 TEST(ChatAskParams, ReplyDefaultsAndLanguage) {
   ChatAsk ask;
   ask.request_id = "r";
