@@ -17,7 +17,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const REPO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SCENARIOS = ['startup', 'c1', 'c64', 'streams', 'slow', 'reuse'];
+const SCENARIOS = ['startup', 'c1', 'c64', 'prompt', 'streams', 'slow', 'reuse'];
+// These share one simulator and one gateway (and the c=1 scenario's second, polling gateway).
+const SMALL_SCENARIOS = new Set(['c1', 'c64', 'prompt']);
 
 // ---------------------------------------------------------------------------------------------
 // Command line
@@ -31,6 +33,8 @@ const OPTIONS = {
   'c1-busy-poll-us': { value: 200, int: true, min: 1, help: 'non-stream c=1: BUSY_POLL_US of the low-latency gateway (a second gateway runs with the default, 0)' },
   'c64-seconds': { value: 4, num: true, min: 0.5, help: 'non-stream c=64: seconds per run' },
   'c64-concurrency': { value: 64, int: true, min: 1, help: 'concurrency of the throughput scenario' },
+  'prompt-kib': { value: 200, int: true, min: 1, help: 'non-stream c=1 with a large prompt: its size in KiB (a long conversation sent whole)' },
+  'prompt-seconds': { value: 3, num: true, min: 0.5, help: 'large-prompt scenario: seconds per run' },
   'small-answer-bytes': { value: 64, int: true, min: 8, help: 'answer size of the non-stream scenarios (4 deltas)' },
   streams: { value: 1000, int: true, min: 1, help: 'concurrent streams of the paced-stream scenario' },
   'stream-deltas': { value: 50, int: true, min: 2, help: 'deltas per paced stream' },
@@ -720,6 +724,7 @@ async function scenarioNonStream(ctx, which) {
   const simChild = () => gw.simPids();
 
   if (which === 'c1') return scenarioC1(ctx, env, sim, direct, gw, gateway);
+  if (which === 'prompt') return scenarioLargePrompt(ctx, sim, direct, gw, gateway);
 
   const c = opts['c64-concurrency'];
   console.log(`\n## non-stream, c=${c}: ${opts.reps} x (direct, gateway) of ${opts['c64-seconds']} s`);
@@ -747,6 +752,37 @@ async function scenarioNonStream(ctx, which) {
   return [
     row(`non-stream c=${c}, small answers: gateway+sim req/s vs direct sim req/s`, '≥ 0.5', fmt.rps(rps), fmt.rps(drps), fmt.ratio(ratio), atLeast(ratio, 0.5), lg),
     row(`non-stream c=${c}: gateway CPU per request`, 'report', fmt.us(gwCpu), `sim CPU/req ${fmt.us(simCpu)}`, fmt.ratio(div(gwCpu, simCpu)), 'report', lg),
+  ];
+}
+
+// c=1 with a prompt as large as a long conversation sent whole (a first turn, or reuse off):
+// what reading, parsing, estimating, escaping and forwarding it costs the gateway.
+async function scenarioLargePrompt(ctx, sim, direct, gw, gateway) {
+  const { opts } = ctx;
+  const kib = opts['prompt-kib'];
+  console.log(`\n## non-stream, c=1, ${kib} KiB prompt: ${opts.reps} x (direct, gateway) of ${opts['prompt-seconds']} s`);
+  const runs = [];
+  for (let rep = 1; rep <= opts.reps; rep++) {
+    const common = ['--concurrency', '1', '--prompt-bytes', String(kib * 1024), '--duration-s', String(opts['prompt-seconds']), '--warmup-ms', '200'];
+    const d = await loadgen(ctx, [...direct, ...common, '--label', 'prompt-direct'], { watch: [sim.pid] });
+    describeRun(`rep ${rep} direct`, d);
+    const g = await loadgen(ctx, [...gateway, ...common, '--label', 'prompt-gateway'], { watch: [gw.pid, ...gw.simPids()] });
+    describeRun(`rep ${rep} gateway`, g);
+    gw.reportWarnings(ctx, `large-prompt run ${rep}`);
+    runs.push({ d, g });
+  }
+  const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
+  if (errors) ctx.problems.push(`non-stream c=1, ${kib} KiB prompt: ${errors} failed turn(s)`);
+  const added = (q) => median(runs.map(({ d, g }) => g.latency_us[q] - d.latency_us[q]));
+  const direct50 = median(runs.map(({ d }) => d.latency_us.p50));
+  const direct99 = median(runs.map(({ d }) => d.latency_us.p99));
+  const ratio = median(runs.map(({ d, g }) => div(g.latency_us.p50, d.latency_us.p50)));
+  const gwCpu = median(runs.map(({ g }) => div(g.watched[0].cpu_s * 1e6, g.started)));
+  const simCpu = median(runs.map(({ d }) => div(d.watched[0].cpu_s * 1e6, d.started)));
+  const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
+  return [
+    row(`non-stream c=1, ${kib} KiB prompt: added latency p50 / p99`, 'report', `${fmt.us(added('p50'))} / ${fmt.us(added('p99'))}`, `direct ${fmt.us(direct50)} / ${fmt.us(direct99)}`, fmt.ratio(ratio), 'report', lg),
+    row(`non-stream c=1, ${kib} KiB prompt: gateway CPU per request`, 'report', fmt.us(gwCpu), `sim CPU/req ${fmt.us(simCpu)}`, fmt.ratio(div(gwCpu, simCpu)), 'report', lg),
   ];
 }
 
@@ -1030,6 +1066,7 @@ async function main() {
       ['startup', () => scenarioStartup(ctx)],
       ['c1', () => scenarioNonStream(ctx, 'c1')],
       ['c64', () => scenarioNonStream(ctx, 'c64')],
+      ['prompt', () => scenarioNonStream(ctx, 'prompt')],
       ['streams', async () => [
         ...(await scenarioStreams(ctx, ctx.opts.streams, '')),
         ...(ctx.opts['light-streams'] > 0 ? (await stopAll(), await scenarioStreams(ctx, ctx.opts['light-streams'], 'scaled down')) : []),
@@ -1037,14 +1074,16 @@ async function main() {
       ['slow', () => scenarioSlow(ctx)],
       ['reuse', () => scenarioReuse(ctx)],
     ];
-    for (const [name, run] of plan) {
-      if (!opts.only.has(name)) continue;
+    const selected = plan.filter(([name]) => opts.only.has(name));
+    for (const [i, [name, run]] of selected.entries()) {
       if (abort.signal.aborted) break;
       rows.push(...(await run()));
-      // c=1 and c=64 share one gateway and one simulator; every other scenario starts its own.
-      if (!(name === 'c1' && opts.only.has('c64'))) {
+      // Every scenario starts its own processes, except that the small ones share theirs.
+      const next = selected[i + 1]?.[0];
+      if (!(SMALL_SCENARIOS.has(name) && SMALL_SCENARIOS.has(next))) {
         await stopAll();
         ctx.small = null;
+        ctx.pollingGateway = null;
       }
     }
   } catch (err) {
