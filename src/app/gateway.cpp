@@ -15,6 +15,7 @@
 #include "app/api_keys.hpp"
 #include "app/child_env.hpp"
 #include "app/gateway_metrics.hpp"
+#include "app/memory.hpp"
 #include "app/rate_limiter.hpp"
 #include "app/readiness.hpp"
 #include "app/stats.hpp"
@@ -133,6 +134,20 @@ struct GatewayState {
       const net::HttpRequest& request) const;
   asio::awaitable<void> ExpireSessions();
 
+  // When the last request in progress ends: once the gateway has stayed idle for a while, the
+  // memory a burst freed (its buffers stay inside the heap) goes back to the system.
+  void RequestEnded() {
+    if (--active_requests > 0 || stopping) return;
+    idle_timer.expires_after(kIdleBeforeGivingBack);
+    idle_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec || active_requests > 0 || stopping) return;  // `this` may be gone when ec is set
+      const std::size_t held = GiveBackFreedMemory(kFreedSlackBytes);
+      if (held > 0) logger.Debug("gateway.memory_given_back", {{"freed_bytes_held", held}});
+    });
+  }
+  static constexpr auto kIdleBeforeGivingBack = std::chrono::seconds(1);
+  static constexpr std::size_t kFreedSlackBytes = 4 * 1024 * 1024;
+
   asio::any_io_executor executor;
   Config config;
   obs::Logger& logger;
@@ -150,6 +165,7 @@ struct GatewayState {
   std::chrono::steady_clock::time_point started_at;
   bool stopping = false;
   std::size_t active_requests = 0;
+  asio::steady_timer idle_timer{executor};
 };
 
 std::vector<std::pair<std::string, std::string>> GatewayState::CorsHeaders(
@@ -172,9 +188,9 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
   metrics.RequestStarted();
   ++active_requests;
   struct Done {
-    std::size_t& count;
-    ~Done() { --count; }
-  } done{active_requests};
+    GatewayState& state;
+    ~Done() { state.RequestEnded(); }
+  } done{*this};
   const std::string& request_id = request.id;
   api::openai::Headers headers = CorsHeaders(request);
   const bool cors_allowed = !headers.empty();

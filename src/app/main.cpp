@@ -1,6 +1,5 @@
 // lingma-gateway: loads the configuration, finds Lingma (or the simulator), runs the gateway, and
 // shuts it down cleanly on SIGTERM/SIGINT (a second signal exits at once).
-#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include "app/config.hpp"
 #include "app/gateway.hpp"
+#include "app/memory.hpp"
 #include "lingma/discovery.hpp"
 #include "net/event_loop.hpp"
 #include "obs/log.hpp"
@@ -36,14 +36,7 @@ fs::path SelfDirectory(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A turn's large buffers (a request body, the prompt, the chat/ask that carries it twice) come
-  // from the heap up to 1 MiB, and the next turn reuses them. Mapped and unmapped each time, as
-  // they were above 256 KiB, their pages faulted in again for every request: a 200 KB prompt
-  // cost 1.9-2.0 ms of CPU against 0.6-0.8 ms. Fixed thresholds (glibc's adaptive ones grow with
-  // the largest buffer freed) bound what stays mapped: buffers over 1 MiB are returned when freed,
-  // and so is a free top of the heap over 4 MiB.
-  mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+  app::TuneAllocator();
   const auto env = app::EnvironmentMap(environ);
   app::LoadResult loaded;
   try {
