@@ -15,8 +15,15 @@ namespace chat {
 class Sha256 {
  public:
   using Digest = std::array<std::uint8_t, 32>;
+  // kBest uses the CPU's SHA extensions where it has them (x86-64 SHA-NI): a conversation's
+  // history is hashed on every request, about 0.7 ms for 200 KB in portable code. kPortable is
+  // the plain C++ rounds, for tests that compare the two.
+  enum class Engine { kBest, kPortable };
 
-  Sha256();
+  explicit Sha256(Engine engine = Engine::kBest);
+
+  // Whether kBest uses the CPU's SHA extensions on this machine.
+  static bool HardwareAvailable();
 
   void Update(std::string_view data);
   // Unambiguous framing for variable-length fields: the length as 8 little-endian bytes, then the
@@ -29,9 +36,11 @@ class Sha256 {
   Digest Finish() const;
 
  private:
-  void Compress(const std::uint8_t* block);
+  // Runs the compression function over `blocks` consecutive 64-byte blocks.
+  void Compress(const std::uint8_t* data, std::size_t blocks);
 
   std::array<std::uint32_t, 8> state_;
+  bool hardware_ = false;
   std::array<std::uint8_t, 64> buffer_{};
   std::size_t buffered_ = 0;
   std::uint64_t total_bytes_ = 0;
