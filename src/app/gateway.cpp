@@ -134,19 +134,32 @@ struct GatewayState {
       const net::HttpRequest& request) const;
   asio::awaitable<void> ExpireSessions();
 
-  // When the last request in progress ends: once the gateway has stayed idle for a while, the
-  // memory a burst freed (its buffers stay inside the heap) goes back to the system.
+  // When the last request in progress ends, the gateway is idle: once it has stayed idle for a
+  // while, the memory a burst freed goes back to the system (see FreedMemoryReturner). Only the
+  // time is noted per request; one timer at a time checks it.
   void RequestEnded() {
     if (--active_requests > 0 || stopping) return;
-    idle_timer.expires_after(kIdleBeforeGivingBack);
-    idle_timer.async_wait([this](boost::system::error_code ec) {
-      if (ec || active_requests > 0 || stopping) return;  // `this` may be gone when ec is set
-      const std::size_t held = GiveBackFreedMemory(kFreedSlackBytes);
-      if (held > 0) logger.Debug("gateway.memory_given_back", {{"freed_bytes_held", held}});
+    idle_since = Clock::now();
+    if (!idle_timer_armed) WaitForIdleness(kIdleBeforeGivingBack);
+  }
+  void WaitForIdleness(Clock::duration wait) {
+    idle_timer_armed = true;
+    idle_timer.expires_after(wait);
+    idle_timer.async_wait([this, alive = alive](boost::system::error_code ec) {
+      if (ec || !*alive) return;  // cancelled, or the state is gone
+      idle_timer_armed = false;
+      if (active_requests > 0 || stopping) return;  // the next idle moment arms it again
+      const auto idle_for = Clock::now() - idle_since;
+      if (idle_for < kIdleBeforeGivingBack)
+        return WaitForIdleness(kIdleBeforeGivingBack - idle_for);
+      if (const auto released = memory.OnIdle()) {
+        logger.Info("gateway.memory_given_back",
+                    {{"rss_kib_before", released->resident_before / 1024},
+                     {"rss_kib_after", released->resident_after / 1024}});
+      }
     });
   }
   static constexpr auto kIdleBeforeGivingBack = std::chrono::seconds(1);
-  static constexpr std::size_t kFreedSlackBytes = 4 * 1024 * 1024;
 
   asio::any_io_executor executor;
   Config config;
@@ -165,7 +178,14 @@ struct GatewayState {
   std::chrono::steady_clock::time_point started_at;
   bool stopping = false;
   std::size_t active_requests = 0;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);  // false once destroyed
+  // Idleness and memory (RequestEnded).
+  Clock::time_point idle_since;
+  bool idle_timer_armed = false;
   asio::steady_timer idle_timer{executor};
+  FreedMemoryReturner memory{4 * 1024 * 1024, ResidentBytes, ReleaseFreePages};
+
+  ~GatewayState() { *alive = false; }
 };
 
 std::vector<std::pair<std::string, std::string>> GatewayState::CorsHeaders(
@@ -189,8 +209,12 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
   ++active_requests;
   struct Done {
     GatewayState& state;
-    ~Done() { state.RequestEnded(); }
-  } done{*this};
+    // A request cut at shutdown ends when the event loop is destroyed, after the state.
+    std::shared_ptr<bool> alive;
+    ~Done() {
+      if (*alive) state.RequestEnded();
+    }
+  } done{*this, alive};
   const std::string& request_id = request.id;
   api::openai::Headers headers = CorsHeaders(request);
   const bool cors_allowed = !headers.empty();

@@ -147,7 +147,7 @@ std::string ChatAskParamsJson(const ChatAsk& ask) {
   const std::size_t question_at = out.size();
   json_text::AppendString(out, ask.question);
   const std::size_t question_size = out.size() - question_at;
-  out.reserve(out.size() + question_size + 512);  // the copy below reads from `out` itself
+  out.reserve(out.size() + question_size + 512);  // room for the copy and the fields after it
   out.append(",\"chatContext\":{\"text\":");
   out.append(out, question_at, question_size);
   member(",\"preferredLanguage\":", ask.preferred_language);

@@ -457,8 +457,12 @@ class BeastHttpServer final : public HttpServer {
         // Beast reads as much as the buffer has room for, at least 512 bytes: without room, a
         // 200 KB body took 400 reads, each a trip through the event loop.
         if (!parser->is_done()) {
+          // What is buffered already is the body's start (or all of it); room for the rest.
           const std::uint64_t body = parser->content_length().value_or(kBodyReadBytes);
-          buffer.reserve(buffer.size() + static_cast<std::size_t>(std::min(body, kBodyReadBytes)));
+          if (body > buffer.size()) {
+            buffer.reserve(buffer.size() + static_cast<std::size_t>(
+                                               std::min(body - buffer.size(), kBodyReadBytes)));
+          }
         }
         auto [bec, bn] = co_await http::async_read(stream, buffer, *parser, kUseTuple);
         if (!*alive) co_return;
@@ -484,7 +488,7 @@ class BeastHttpServer final : public HttpServer {
           head_request = msg.method() == http::verb::head;
           // A stream may hold this connection for minutes: keep only what the handler needs.
           parser.reset();
-          if (buffer.size() == 0) buffer.shrink_to_fit();
+          buffer.shrink_to_fit();
           stream.expires_never();  // the handler owns its own deadlines
           const bool stream_keep_alive = keep_alive && !stopping_;
           bool streamed = false;
