@@ -803,40 +803,39 @@ std::string BodyText(std::size_t size) {
   return body;
 }
 
-TEST(HttpRequestBody, BodiesOfEverySizeArriveWholeOnOneConnection) {
-  // Larger than the most read at a time, one near it, small ones between them (the server's
-  // buffer grows for a large body and is given back after it).
-  const std::vector<std::size_t> sizes = {300 * 1024 + 7, 10, 64 * 1024, 1, 1024 * 1024 + 1, 600};
+struct BodySpec {
+  std::size_t size;
+  std::size_t chunk_size = 0;  // sent chunked in pieces of this size, unless 0
+};
+
+// Sends a request with each body on one connection (each in two halves `pause` apart, if given)
+// and checks that every body reached the handler unchanged.
+void ExpectBodiesArriveWhole(const std::vector<BodySpec>& bodies, std::chrono::milliseconds pause) {
   std::vector<std::string> requests;
-  for (std::size_t size : sizes) requests.push_back(PostRequest(BodyText(size)));
+  for (const BodySpec& b : bodies) requests.push_back(PostRequest(BodyText(b.size), b.chunk_size));
   BodyFixture fixture;
-  ASSERT_TRUE(fixture.Exchange(requests, 0ms));
-  ASSERT_EQ(fixture.bodies.size(), sizes.size());
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    EXPECT_TRUE(fixture.bodies[i] == BodyText(sizes[i]))
-        << "body " << i << " of " << sizes[i] << " bytes arrived changed";
+  ASSERT_TRUE(fixture.Exchange(requests, pause));
+  ASSERT_EQ(fixture.bodies.size(), bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    EXPECT_TRUE(fixture.bodies[i] == BodyText(bodies[i].size))
+        << "body " << i << " of " << bodies[i].size << " bytes arrived changed";
   }
 }
 
+TEST(HttpRequestBody, BodiesOfEverySizeArriveWholeOnOneConnection) {
+  // Larger than the most read at a time, one near it, small ones between them (the server's
+  // buffer grows for a large body and is given back after it).
+  ExpectBodiesArriveWhole({{300 * 1024 + 7}, {10}, {64 * 1024}, {1}, {1024 * 1024 + 1}, {600}},
+                          0ms);
+}
+
 TEST(HttpRequestBody, ABodyThatArrivesInPartsAfterAPauseArrivesWhole) {
-  const std::vector<std::string> requests = {PostRequest(BodyText(200 * 1024)),
-                                             PostRequest(BodyText(3000))};
-  BodyFixture fixture;
-  ASSERT_TRUE(fixture.Exchange(requests, 50ms));
-  ASSERT_EQ(fixture.bodies.size(), 2u);
-  EXPECT_TRUE(fixture.bodies[0] == BodyText(200 * 1024));
-  EXPECT_TRUE(fixture.bodies[1] == BodyText(3000));
+  ExpectBodiesArriveWhole({{200 * 1024}, {3000}}, 50ms);
 }
 
 TEST(HttpRequestBody, AChunkedBodyArrivesWhole) {
   // No Content-Length: the server cannot know the size ahead.
-  const std::vector<std::string> requests = {PostRequest(BodyText(150 * 1024), 7000),
-                                             PostRequest(BodyText(100), 9)};
-  BodyFixture fixture;
-  ASSERT_TRUE(fixture.Exchange(requests, 20ms));
-  ASSERT_EQ(fixture.bodies.size(), 2u);
-  EXPECT_TRUE(fixture.bodies[0] == BodyText(150 * 1024));
-  EXPECT_TRUE(fixture.bodies[1] == BodyText(100));
+  ExpectBodiesArriveWhole({{150 * 1024, 7000}, {100, 9}}, 20ms);
 }
 
 TEST(HttpWhole, ALargeBodyReachesAClientThatReadsLate) {
