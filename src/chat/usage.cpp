@@ -1,7 +1,7 @@
 // Token estimation; the formula is documented in usage.hpp.
 #include "chat/usage.hpp"
 
-#include <cstring>
+#include "text/word_scan.hpp"
 
 namespace chat {
 namespace {
@@ -63,14 +63,10 @@ std::int64_t EstimateTokens(std::string_view text) {
   std::int64_t cjk = 0;
   std::int64_t other_bytes = 0;
   for (std::size_t pos = 0; pos < text.size();) {
-    // ASCII, most of a prompt, eight bytes at a time.
-    while (pos + 8 <= text.size()) {
-      std::uint64_t word;
-      std::memcpy(&word, text.data() + pos, sizeof word);
-      if ((word & 0x8080808080808080ULL) != 0) break;
-      other_bytes += 8;
-      pos += 8;
-    }
+    // ASCII, most of a prompt, a word at a time.
+    const std::size_t ascii_end = word_scan::SkipWords(text, pos, word_scan::HasNonAscii);
+    other_bytes += static_cast<std::int64_t>(ascii_end - pos);
+    pos = ascii_end;
     if (pos == text.size()) break;
     char32_t cp = 0;
     const std::size_t length = DecodeAt(text, pos, cp);

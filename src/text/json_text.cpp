@@ -2,9 +2,9 @@
 #include "text/json_text.hpp"
 
 #include <charconv>
-#include <cstring>
 
 #include "text/utf8.hpp"
+#include "text/word_scan.hpp"
 
 namespace json_text {
 namespace {
@@ -14,15 +14,14 @@ bool NeedsAttention(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' 
 // Whether any of the eight bytes in `word` needs attention: the same test as NeedsAttention, on a
 // word at a time, so that long plain runs (most of a prompt) are skipped eight bytes per step.
 bool AnyNeedsAttention(std::uint64_t word) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-  // With `& kHigh`, nonzero exactly when some byte of `v` is zero (a borrow starts only there).
+  using word_scan::kHighBits, word_scan::kOnes;
+  // With `& kHighBits`, nonzero exactly when some byte of `v` is zero (a borrow starts only there).
   const auto zero_bytes = [](std::uint64_t v) { return (v - kOnes) & ~v; };
   // Likewise for a byte below 0x20 (bytes from 0x80 up are caught by `word` itself).
   const std::uint64_t below_space = (word - 0x20 * kOnes) & ~word;
   return ((word | below_space | zero_bytes(word ^ ('"' * kOnes)) |
            zero_bytes(word ^ ('\\' * kOnes))) &
-          kHigh) != 0;
+          kHighBits) != 0;
 }
 
 // A quote, a backslash or a control character, escaped.
@@ -65,12 +64,7 @@ void AppendQuoted(std::string& out, std::string_view text, bool repair) {
   std::size_t i = 0;
   const auto flush = [&] { out.append(text.data() + run_start, i - run_start); };
   while (i < text.size()) {
-    while (i + 8 <= text.size()) {
-      std::uint64_t word;
-      std::memcpy(&word, text.data() + i, sizeof word);
-      if (AnyNeedsAttention(word)) break;
-      i += 8;
-    }
+    i = word_scan::SkipWords(text, i, AnyNeedsAttention);
     if (i == text.size()) break;
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (!NeedsAttention(c)) {

@@ -1,8 +1,7 @@
 // UTF-8 validation and repair; see utf8.hpp.
 #include "text/utf8.hpp"
 
-#include <cstdint>
-#include <cstring>
+#include "text/word_scan.hpp"
 
 namespace utf8 {
 
@@ -44,13 +43,7 @@ namespace {
 std::size_t FirstIllFormed(std::string_view s, std::size_t from) {
   std::size_t i = from;
   while (i < s.size()) {
-    // JSON from Lingma is mostly ASCII: skip it eight bytes at a time.
-    while (i + 8 <= s.size()) {
-      std::uint64_t word;
-      std::memcpy(&word, s.data() + i, sizeof word);
-      if ((word & 0x8080808080808080ULL) != 0) break;
-      i += 8;
-    }
+    i = word_scan::SkipWords(s, i, word_scan::HasNonAscii);  // Lingma's JSON is mostly ASCII
     if (i >= s.size()) break;
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;
