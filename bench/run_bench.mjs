@@ -721,33 +721,19 @@ async function scenarioNonStream(ctx, which) {
     ctx.small = { sim, gw, direct, gateway };
   }
   const { sim, gw, direct, gateway } = ctx.small;
-  const simChild = () => gw.simPids();
 
   if (which === 'c1') return scenarioC1(ctx, env, sim, direct, gw, gateway);
-  if (which === 'prompt') return scenarioLargePrompt(ctx, sim, direct, gw, gateway);
+  if (which === 'prompt') return scenarioLargePrompt(ctx);
 
   const c = opts['c64-concurrency'];
   console.log(`\n## non-stream, c=${c}: ${opts.reps} x (direct, gateway) of ${opts['c64-seconds']} s`);
-  const runs = [];
-  for (let rep = 1; rep <= opts.reps; rep++) {
-    const common = ['--concurrency', String(c), '--duration-s', String(opts['c64-seconds']), '--warmup-ms', '500'];
-    const d = await loadgen(ctx, [...direct, ...common, '--label', 'c64-direct'], { watch: [sim.pid] });
-    describeRun(`rep ${rep} direct`, d);
-    const g = await loadgen(ctx, [...gateway, ...common, '--label', 'c64-gateway'], { watch: [gw.pid, ...simChild()] });
-    describeRun(`rep ${rep} gateway`, g);
-    gw.reportWarnings(ctx, `c=${c} run ${rep}`);
-    runs.push({ d, g });
-  }
+  const common = ['--concurrency', String(c), '--duration-s', String(opts['c64-seconds']), '--warmup-ms', '500'];
+  const runs = await directThenGateway(ctx, ctx.small, common, 'c64', `non-stream c=${c}`);
   const rps = median(runs.map(({ g }) => g.rps));
   const drps = median(runs.map(({ d }) => d.rps));
   const ratio = median(runs.map(({ d, g }) => div(g.rps, d.rps)));
-  // CPU per request over the whole loadgen run (warm-up turns included on both sides).
-  const gwCpu = median(runs.map(({ g }) => div(g.watched[0].cpu_s * 1e6, g.started)));
-  const simCpu = median(runs.map(({ d }) => div(d.watched[0].cpu_s * 1e6, d.started)));
+  const { gwCpu, simCpu, lg } = perRequestCpu(runs);
   const simInGw = median(runs.map(({ g }) => (g.watched[1] ? div(g.watched[1].cpu_s * 1e6, g.started) : null)));
-  const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
-  const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
-  if (errors) ctx.problems.push(`non-stream c=${c}: ${errors} failed turn(s)`);
   console.log(`  sim CPU per request behind the gateway: ${fmt.us(simInGw)} (direct: ${fmt.us(simCpu)})`);
   return [
     row(`non-stream c=${c}, small answers: gateway+sim req/s vs direct sim req/s`, '≥ 0.5', fmt.rps(rps), fmt.rps(drps), fmt.ratio(ratio), atLeast(ratio, 0.5), lg),
@@ -755,31 +741,46 @@ async function scenarioNonStream(ctx, which) {
   ];
 }
 
-// c=1 with a prompt as large as a long conversation sent whole (a first turn, or reuse off):
-// what reading, parsing, estimating, escaping and forwarding it costs the gateway.
-async function scenarioLargePrompt(ctx, sim, direct, gw, gateway) {
-  const { opts } = ctx;
-  const kib = opts['prompt-kib'];
-  console.log(`\n## non-stream, c=1, ${kib} KiB prompt: ${opts.reps} x (direct, gateway) of ${opts['prompt-seconds']} s`);
+// `opts.reps` runs of the same loadgen turns, straight to the simulator and then through the
+// gateway; failed turns are reported as problems under `what`. Returns [{ d, g }] per run.
+async function directThenGateway(ctx, { sim, direct, gw, gateway }, common, label, what) {
   const runs = [];
-  for (let rep = 1; rep <= opts.reps; rep++) {
-    const common = ['--concurrency', '1', '--prompt-bytes', String(kib * 1024), '--duration-s', String(opts['prompt-seconds']), '--warmup-ms', '200'];
-    const d = await loadgen(ctx, [...direct, ...common, '--label', 'prompt-direct'], { watch: [sim.pid] });
+  for (let rep = 1; rep <= ctx.opts.reps; rep++) {
+    const d = await loadgen(ctx, [...direct, ...common, '--label', `${label}-direct`], { watch: [sim.pid] });
     describeRun(`rep ${rep} direct`, d);
-    const g = await loadgen(ctx, [...gateway, ...common, '--label', 'prompt-gateway'], { watch: [gw.pid, ...gw.simPids()] });
+    const g = await loadgen(ctx, [...gateway, ...common, '--label', `${label}-gateway`], { watch: [gw.pid, ...gw.simPids()] });
     describeRun(`rep ${rep} gateway`, g);
-    gw.reportWarnings(ctx, `large-prompt run ${rep}`);
+    gw.reportWarnings(ctx, `${what} run ${rep}`);
     runs.push({ d, g });
   }
   const errors = runs.reduce((a, { d, g }) => a + d.errors + g.errors, 0);
-  if (errors) ctx.problems.push(`non-stream c=1, ${kib} KiB prompt: ${errors} failed turn(s)`);
+  if (errors) ctx.problems.push(`${what}: ${errors} failed turn(s)`);
+  return runs;
+}
+
+// CPU per request over each whole loadgen run (warm-up turns included on both sides), medians:
+// the gateway's, the simulator's in the direct runs, and loadgen's own.
+function perRequestCpu(runs) {
+  return {
+    gwCpu: median(runs.map(({ g }) => div(g.watched[0].cpu_s * 1e6, g.started))),
+    simCpu: median(runs.map(({ d }) => div(d.watched[0].cpu_s * 1e6, d.started))),
+    lg: cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core)),
+  };
+}
+
+// c=1 with a prompt as large as a long conversation sent whole (a first turn, or reuse off):
+// what reading, parsing, estimating, escaping and forwarding it costs the gateway.
+async function scenarioLargePrompt(ctx) {
+  const { opts } = ctx;
+  const kib = opts['prompt-kib'];
+  console.log(`\n## non-stream, c=1, ${kib} KiB prompt: ${opts.reps} x (direct, gateway) of ${opts['prompt-seconds']} s`);
+  const common = ['--concurrency', '1', '--prompt-bytes', String(kib * 1024), '--duration-s', String(opts['prompt-seconds']), '--warmup-ms', '200'];
+  const runs = await directThenGateway(ctx, ctx.small, common, 'prompt', `non-stream c=1, ${kib} KiB prompt`);
   const added = (q) => median(runs.map(({ d, g }) => g.latency_us[q] - d.latency_us[q]));
   const direct50 = median(runs.map(({ d }) => d.latency_us.p50));
   const direct99 = median(runs.map(({ d }) => d.latency_us.p99));
   const ratio = median(runs.map(({ d, g }) => div(g.latency_us.p50, d.latency_us.p50)));
-  const gwCpu = median(runs.map(({ g }) => div(g.watched[0].cpu_s * 1e6, g.started)));
-  const simCpu = median(runs.map(({ d }) => div(d.watched[0].cpu_s * 1e6, d.started)));
-  const lg = cpuPair(runs.map((r) => r.g.cpu.pct_of_core), runs.map((r) => r.d.cpu.pct_of_core));
+  const { gwCpu, simCpu, lg } = perRequestCpu(runs);
   return [
     row(`non-stream c=1, ${kib} KiB prompt: added latency p50 / p99`, 'report', `${fmt.us(added('p50'))} / ${fmt.us(added('p99'))}`, `direct ${fmt.us(direct50)} / ${fmt.us(direct99)}`, fmt.ratio(ratio), 'report', lg),
     row(`non-stream c=1, ${kib} KiB prompt: gateway CPU per request`, 'report', fmt.us(gwCpu), `sim CPU/req ${fmt.us(simCpu)}`, fmt.ratio(div(gwCpu, simCpu)), 'report', lg),
