@@ -46,7 +46,7 @@ function childEnv(extra) {
   return { ...env, ...extra };
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function writeJsonAtomic(file, value) {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -337,11 +337,15 @@ export function rawExchange(port, request, { timeoutMs = 5_000 } = {}) {
   });
 }
 
-// Resident memory of a process in KiB (Linux).
-export function rssKiB(pid) {
+// A memory field of /proc/PID/status in KiB (Linux).
+function statusKiB(pid, field) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+)/m.exec(status)[1]);
+  return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)[1]);
 }
+
+// Resident memory of a process in KiB, now and at its peak so far.
+export const rssKiB = (pid) => statusKiB(pid, 'VmRSS');
+export const peakRssKiB = (pid) => statusKiB(pid, 'VmHWM');
 
 // ---------------------------------------------------------------------------------------------
 // Raw SSE

@@ -1,18 +1,9 @@
 // Memory after a burst: the buffers of many large requests at once stay inside the allocator's
 // heap when they are freed; once the gateway is idle it gives them back to the system.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { parseSimAnswer, rssKiB, startGateway } from './helpers.js';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// The peak resident memory of a process so far (VmHWM), in KiB.
-function peakRssKiB(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmHWM:\s+(\d+)/m.exec(status)[1]);
-}
+import { parseSimAnswer, peakRssKiB, rssKiB, sleep, startGateway } from './helpers.js';
 
 describe('memory after a burst of large requests', () => {
   let gw;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  GATEWAY_BIN, assertRequestId, checkChatStream, parseSimAnswer, parseSse, schemas, startGateway,
+  GATEWAY_BIN, assertRequestId, checkChatStream, parseSimAnswer, parseSse, schemas, sleep, startGateway,
 } from './helpers.js';
 
 const KEY = 'sk-observability-client-key-5e1f';
@@ -16,7 +16,6 @@ const WRONG_KEY = 'sk-observability-wrong-key-d40b';
 const MARK = 'PROMPT-TEXT-c0ffee';
 const SIM_TOKENS = ['pt-sim-secret', 'rt-sim-secret'];
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Prometheus text format 0.0.4

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  assertRequestId, assertSchema, checkChatStream, parseSimAnswer, parseSse, schemas, startGateway,
+  assertRequestId, assertSchema, checkChatStream, parseSimAnswer, parseSse, schemas, sleep, startGateway,
 } from './helpers.js';
 
 const K1 = 'sk-sessions-key-one';
@@ -15,7 +15,6 @@ const K2 = 'sk-sessions-key-two';
 // Header brackets deepen when the content itself holds header-like lines (see chat/prompt.cpp).
 const TRANSCRIPT = /^\[+(System instructions|Conversation so far)\]+\n/;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // One chat request. mode: raw | raw-stream | sdk | sdk-stream. Returns the HTTP status, the
 // X-Lingma-Session header, the request id and, on success, the answer and its parsed sim header.
