@@ -258,10 +258,10 @@ class DirectSession final : public TurnSession {
     ask.question = shared_->question;
     ask.model_key = shared_->model_key;
     DirectTurn turn{&trace, &wake, ask.request_id, connection->NextId()};
-    std::string body;
-    rpc::AppendRequest(body, turn.ask_id, "chat/ask", lingma::ChatAskParamsJson(ask));
-    const std::string frame = lingma::EncodeFrame(body);
-    if (!connection->Ask(turn, frame)) {
+    rpc::RequestParams params;
+    lingma::AppendChatAskParams(params.out(), ask);
+    const rpc::FramedBytes frame = rpc::FrameRequest(turn.ask_id, "chat/ask", std::move(params));
+    if (!connection->Ask(turn, frame.wire())) {
       trace.Fail("disconnected", "the connection to the simulator is closed");
       co_return;
     }

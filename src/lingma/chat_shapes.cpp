@@ -127,12 +127,11 @@ void AppendHex(std::string& out, std::uint64_t v) {
 
 }  // namespace
 
-std::string ChatAskParamsJson(const ChatAsk& ask) {
+void AppendChatAskParams(std::string& out, const ChatAsk& ask) {
   const std::string_view model = ask.model_key.empty() ? "auto" : std::string_view(ask.model_key);
   // Written as text: the question can be a whole conversation, and building a JSON object first
   // copied it twice more and cost ~50 allocations per turn.
-  std::string out;
-  out.reserve(2 * ask.question.size() + 768);
+  out.reserve(out.size() + 2 * ask.question.size() + 768);
   // `text` (the fixed JSON before a string member's value, ending in its key), then the value.
   const auto member = [&out](std::string_view text, std::string_view value) {
     out.append(text);
@@ -167,7 +166,6 @@ std::string ChatAskParamsJson(const ChatAsk& ask) {
       ask.preferred_language);
   // Deltas as produced, not re-paced for a typing animation.
   out.append(",\"closeTypewriter\":true}");
-  return out;
 }
 
 ChatAskAck ParseChatAskResult(const json::value& result) {

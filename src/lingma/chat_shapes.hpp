@@ -27,8 +27,10 @@ inline constexpr std::string_view kChatStepMethod = "chat/process_step_callback"
 struct ChatAsk {
   std::string request_id;  // 32 hex chars
   std::string session_id;  // UUID; "" lets Lingma allocate
-  std::string question;    // questionText
-  std::string model_key;   // extra.modelConfig.key ("auto" when empty)
+  // questionText: viewed, not copied (it can be a whole conversation); it must stay valid until
+  // the chat/ask has been sent (Instance::StartChat has returned).
+  std::string_view question;
+  std::string model_key;  // extra.modelConfig.key ("auto" when empty)
   bool is_reply = false;
   std::string session_type = "chat";
   std::string mode = "chat";
@@ -38,8 +40,9 @@ struct ChatAsk {
 // The full chat/ask params (protocol §6.1). Agent features stay off (pluginPayloadConfig all
 // false, mode as given, normally "chat"): in agent mode Lingma asks the client to run tools, which
 // a headless gateway cannot do. No workspace path is sent here: the instance's work dir is
-// announced once in `initialize`. Returned as JSON text (an object), ready for rpc::AppendRequest.
-std::string ChatAskParamsJson(const ChatAsk& ask);
+// announced once in `initialize`. Appended to `out` as JSON text (an object), e.g. to
+// rpc::RequestParams::out().
+void AppendChatAskParams(std::string& out, const ChatAsk& ask);
 
 struct ChatAskAck {
   bool accepted = false;

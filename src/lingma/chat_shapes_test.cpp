@@ -15,6 +15,14 @@ namespace json = boost::json;
 
 json::value J(std::string_view text) { return json::parse(text); }
 
+// The params as AppendChatAskParams appends them, checked to leave what was there alone.
+std::string ParamsOf(const ChatAsk& ask) {
+  std::string out = "before|";
+  AppendChatAskParams(out, ask);
+  EXPECT_EQ(out.substr(0, 7), "before|");
+  return out.substr(7);
+}
+
 // ---------------------------------------------------------------- chat/ask
 
 TEST(ChatAskParams, GoldenFields) {
@@ -46,9 +54,9 @@ TEST(ChatAskParams, GoldenFields) {
     "preferredLanguage": "en",
     "closeTypewriter": true
   })");
-  EXPECT_EQ(J(ChatAskParamsJson(ask)), expected) << ChatAskParamsJson(ask);
+  EXPECT_EQ(J(ParamsOf(ask)), expected) << ParamsOf(ask);
   // The exact text: every key once, in this order (comparing parsed objects would hide both).
-  EXPECT_EQ(ChatAskParamsJson(ask),
+  EXPECT_EQ(ParamsOf(ask),
             R"({"requestId":"2f0c7a5e9d3b4a6f8e1c0b2a3d4e5f60",)"
             R"("sessionId":"8e9fd104-e5d2-4c3e-8724-c094ba7dc500","chatTask":"FREE_INPUT",)"
             R"("sessionType":"chat","mode":"chat","questionText":"Reply with exactly: pong",)"
@@ -63,12 +71,14 @@ TEST(ChatAskParams, GoldenFields) {
 
 TEST(ChatAskParams, ALargeQuestionThatGrowsWhenEscapedArrivesTwiceIntact) {
   // Control characters take six bytes each escaped: far more room than the question's size.
+  std::string question;
+  for (int i = 0; question.size() < 300'000; ++i) {
+    question += (i % 3 == 0) ? std::string("\x01\x02\"") : "line " + std::to_string(i) + "\n";
+  }
   ChatAsk ask;
   ask.request_id = "r";
-  for (int i = 0; ask.question.size() < 300'000; ++i) {
-    ask.question += (i % 3 == 0) ? std::string("\x01\x02\"") : "line " + std::to_string(i) + "\n";
-  }
-  const json::object p = J(ChatAskParamsJson(ask)).as_object();
+  ask.question = question;
+  const json::object p = J(ParamsOf(ask)).as_object();
   EXPECT_TRUE(p.at("questionText").as_string() == ask.question);
   EXPECT_TRUE(p.at("chatContext").at("text").as_string() == ask.question);
   EXPECT_EQ(p.at("chatContext").at("imageUrls").as_array().size(), 0u);
@@ -81,7 +91,7 @@ TEST(ChatAskParams, ReplyDefaultsAndLanguage) {
   ask.is_reply = true;
   ask.session_type = "developer";
   ask.preferred_language = "zh-CN";
-  const json::object p = J(ChatAskParamsJson(ask)).as_object();
+  const json::object p = J(ParamsOf(ask)).as_object();
   EXPECT_EQ(p.at("sessionId").as_string(), "") << "empty session id lets Lingma allocate one";
   EXPECT_EQ(p.at("extra").at("modelConfig").at("key").as_string(), "auto");
   EXPECT_TRUE(p.at("isReply").as_bool());
@@ -98,12 +108,12 @@ TEST(ChatAskParams, EscapesEveryStringField) {
   ChatAsk ask;
   ask.request_id = "id\"1";
   ask.session_id = "s\\2";
-  ask.question = std::string("line 1\nsaid \"hi\"\t\x01 \xE4\xBD\xA0\xFF end");
+  ask.question = "line 1\nsaid \"hi\"\t\x01 \xE4\xBD\xA0\xFF end";
   ask.model_key = "m/\"k\"";
   ask.session_type = "t\n";
   ask.mode = "m\r";
   ask.preferred_language = "l\\";
-  const std::string text = ChatAskParamsJson(ask);
+  const std::string text = ParamsOf(ask);
   boost::system::error_code ec;
   const json::value v = json::parse(text, ec);  // strict: rejects raw controls and bad UTF-8
   ASSERT_FALSE(ec) << text;

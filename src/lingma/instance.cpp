@@ -131,7 +131,7 @@ asio::awaitable<Result<bool>> InstanceCore::Handshake() {
       {"pluginVersion", options.client_version},
       {"allowStatistics", false},
   };
-  auto init = co_await Call("initialize", rpc::ParamsText(params), options.rpc_timeout);
+  auto init = co_await Call("initialize", rpc::RequestParams::Of(params), options.rpc_timeout);
   if (!init) co_return Error{init.error().kind, "initialize: " + init.error().message};
   // Lingma answers `initialized` with "unknown method" in its log; harmless, and LSP expects it.
   if (connection) {
@@ -139,7 +139,7 @@ asio::awaitable<Result<bool>> InstanceCore::Handshake() {
     AppendFrame(frame, rpc::Notification("initialized", json::object{}));
     connection->Send(frame);
   }
-  auto status = co_await Call("auth/status", "{}", options.rpc_timeout);
+  auto status = co_await Call("auth/status", rpc::RequestParams::Json("{}"), options.rpc_timeout);
   if (!status) co_return Error{status.error().kind, "auth/status: " + status.error().message};
   auth = ParseAuthStatus(*status);
   logger.Info("instance.auth", {{"instance", options.index}, {"auth", auth.describe()}});
@@ -298,7 +298,7 @@ asio::awaitable<void> InstanceCore::Heartbeat(std::shared_ptr<net::WsConnection>
     timer.expires_after(options.heartbeat_interval);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (closing || !conn->is_open() || connection != conn) break;
-    auto pong = co_await Call("ping", "{}", options.rpc_timeout);
+    auto pong = co_await Call("ping", rpc::RequestParams::Json("{}"), options.rpc_timeout);
     if (!pong && pong.error().kind == ErrorKind::kTimeout && connection == conn) {
       SetError("Lingma did not answer ping within the RPC timeout");
       conn->Close();  // the reader ends, the supervisor reconnects
@@ -309,7 +309,8 @@ asio::awaitable<void> InstanceCore::Heartbeat(std::shared_ptr<net::WsConnection>
 
 // --- RPC ---------------------------------------------------------------------------------------
 
-asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, std::string params_json,
+asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method,
+                                                        rpc::RequestParams params,
                                                         milliseconds timeout) {
   auto self = shared_from_this();
   if (!connection || !connection->is_open()) {
@@ -323,11 +324,10 @@ asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method, std:
   waiters.emplace(id, waiter);
   bool sent = false;
   {  // the request's text (a chat/ask holds the whole prompt) is not kept during the wait
-    // Framed once, and taken by the connection without a copy: a large prompt costs no
-    // intermediate body, frame or outbox buffers (each a fresh allocation whose pages fault in).
-    std::string frame = rpc::FramedRequest(id, method, params_json);
-    params_json = std::string();
-    sent = connection->SendOwned(std::move(frame));
+    // Framed where the params were written, and taken by the connection without a copy: a large
+    // prompt costs no intermediate body, frame or outbox buffers.
+    rpc::FramedBytes frame = rpc::FrameRequest(id, method, std::move(params));
+    sent = connection->SendOwned(std::move(frame.bytes), frame.from);
   }
   if (!sent) {
     rpc.Take(id);
@@ -349,7 +349,8 @@ void InstanceCore::SendAndForget(std::string_view method, const json::value& par
   const std::int64_t id =
       rpc.Add(std::string(method), std::chrono::steady_clock::now() + options.rpc_timeout);
   rpc.Take(id);  // nobody waits: the response is dropped as unknown
-  connection->SendOwned(rpc::FramedRequest(id, method, rpc::ParamsText(params)));
+  rpc::FramedBytes frame = rpc::FrameRequest(id, method, rpc::RequestParams::Of(params));
+  connection->SendOwned(std::move(frame.bytes), frame.from);
 }
 
 // --- ChatTurn ----------------------------------------------------------------------------------
@@ -456,7 +457,7 @@ void Instance::OnStateChange(std::function<void(InstanceState)> callback) {
 asio::awaitable<Result<json::value>> Instance::Call(std::string method, json::value params,
                                                     milliseconds timeout) {
   auto core = core_;
-  auto result = co_await core->Call(std::move(method), rpc::ParamsText(params), timeout);
+  auto result = co_await core->Call(std::move(method), rpc::RequestParams::Of(params), timeout);
   co_return result;
 }
 
@@ -482,8 +483,9 @@ asio::awaitable<Result<std::unique_ptr<ChatTurn>>> Instance::StartChat(ChatAsk a
   // Registered before sending: pushes may overtake the chat/ask response.
   core->turns[*key] = state;
   auto turn = std::make_unique<ChatTurn>(core, state, ask.request_id, ask.session_id);
-  auto response =
-      co_await core->Call("chat/ask", ChatAskParamsJson(ask), core->options.rpc_timeout);
+  rpc::RequestParams params;
+  AppendChatAskParams(params.out(), ask);
+  auto response = co_await core->Call("chat/ask", std::move(params), core->options.rpc_timeout);
   if (!response) {
     co_return response.error();  // ~ChatTurn stops whatever Lingma may have started
   }

@@ -13,6 +13,7 @@
 
 #include "lingma/discovery.hpp"
 #include "lingma/instance.hpp"
+#include "lingma/jsonrpc.hpp"
 #include "lingma/rpc_table.hpp"
 #include "net/async_queue.hpp"
 #include "net/child_process.hpp"
@@ -56,10 +57,10 @@ struct InstanceCore : std::enable_shared_from_this<InstanceCore> {
   boost::asio::awaitable<void> Sleep(std::chrono::milliseconds duration);  // woken by Stop
 
   // --- RPC (instance.cpp) ---
-  // `params_json`: the params as JSON text (rpc::ParamsText, or a renderer such as
-  // ChatAskParamsJson).
+  // `params`: written by the caller (rpc::RequestParams::Of, or a renderer such as
+  // AppendChatAskParams), and framed where they are.
   boost::asio::awaitable<Result<boost::json::value>> Call(std::string method,
-                                                          std::string params_json,
+                                                          rpc::RequestParams params,
                                                           std::chrono::milliseconds timeout);
   // A request whose response nobody awaits (chat/stop, session deletion).
   void SendAndForget(std::string_view method, const boost::json::value& params);

@@ -181,15 +181,49 @@ void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
   out += kRequestTail;
 }
 
-std::string FramedRequest(std::int64_t id, std::string_view method, std::string_view params_json) {
+namespace {
+// Room for the LSP header and a request head with any id and a method of a usual length; a
+// longer method still works, at the price of moving the params once.
+constexpr std::size_t kMaxRoomyMethodBytes = 48;
+constexpr std::size_t kParamsRoom = kMaxFrameHeaderBytes + 64 + kMaxRoomyMethodBytes;
+}  // namespace
+
+RequestParams::RequestParams() : bytes_(kParamsRoom, ' ') {}
+
+RequestParams RequestParams::Json(std::string_view params_json) {
+  RequestParams params;
+  params.bytes_.append(params_json);
+  return params;
+}
+
+RequestParams RequestParams::Of(const json::value& params) {
+  RequestParams out;
+  AppendParams(out.bytes_, params);
+  return out;
+}
+
+std::string_view RequestParams::text() const {
+  return std::string_view(bytes_).substr(kParamsRoom);
+}
+
+FramedBytes FrameRequest(std::int64_t id, std::string_view method, RequestParams params) {
+  std::string& bytes = params.bytes_;
+  bytes += kRequestTail;
   std::string head;
   AppendRequestHead(head, id, method);
-  const std::size_t body_size = head.size() + params_json.size() + kRequestTail.size();
-  std::string out;
-  out.reserve(kMaxFrameHeaderBytes + body_size);
-  AppendFrameHeader(out, body_size);
-  out.append(head).append(params_json).append(kRequestTail);
-  return out;
+  std::string prefix;
+  prefix.reserve(kMaxFrameHeaderBytes + head.size());
+  AppendFrameHeader(prefix, head.size() + bytes.size() - kParamsRoom);
+  prefix += head;
+  FramedBytes framed;
+  if (prefix.size() <= kParamsRoom) {
+    framed.from = kParamsRoom - prefix.size();
+    bytes.replace(framed.from, prefix.size(), prefix);
+  } else {
+    bytes.replace(0, kParamsRoom, prefix);
+  }
+  framed.bytes = std::move(bytes);
+  return framed;
 }
 
 std::string ParamsText(const json::value& params) {

@@ -48,9 +48,36 @@ std::string Request(std::int64_t id, std::string_view method, const boost::json:
 // A request whose params are already JSON text (an object), appended to `out`.
 void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
                    std::string_view params_json);
-// The same request framed for the wire (LSP header, then the body) in one buffer of the exact
-// size: large params (a chat/ask holds the whole prompt) are copied once.
-std::string FramedRequest(std::int64_t id, std::string_view method, std::string_view params_json);
+
+// Bytes for the wire that start `from` bytes into `bytes` (the part of the room not needed).
+struct FramedBytes {
+  std::string bytes;
+  std::size_t from = 0;
+  std::string_view wire() const { return std::string_view(bytes).substr(from); }
+};
+
+// A request's params, written with room in front of them for the request's head and its LSP
+// header, so that FrameRequest frames them where they are: a chat/ask's params hold the whole
+// prompt, which is then written once and never copied.
+class RequestParams {
+ public:
+  RequestParams();  // none yet: append them to out()
+  // Params already written as JSON text (an object), or as ParamsText writes `params`.
+  static RequestParams Json(std::string_view params_json);
+  static RequestParams Of(const boost::json::value& params);
+
+  // Where the params' JSON text is appended (after the room, which is not theirs to read).
+  std::string& out() { return bytes_; }
+  std::string_view text() const;  // the params written so far
+
+ private:
+  friend FramedBytes FrameRequest(std::int64_t, std::string_view, RequestParams);
+  std::string bytes_;
+};
+
+// The request framed for the wire (LSP header, then the body), in the params' own buffer.
+FramedBytes FrameRequest(std::int64_t id, std::string_view method, RequestParams params);
+
 // `params` as JSON text the way the builders send it (null as `{}`).
 std::string ParamsText(const boost::json::value& params);
 std::string Notification(std::string_view method, const boost::json::value& params);

@@ -6,6 +6,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdint>
 
 namespace lingma::rpc {
 namespace {
@@ -211,11 +212,45 @@ TEST(JsonRpcBuild, RequestWithParamsTextAppends) {
   EXPECT_EQ(m.params.at("q").as_string(), "a\nb");
 }
 
-TEST(JsonRpcBuild, FramedRequestIsTheRequestInOneFrame) {
-  const std::string body =
-      R"({"jsonrpc":"2.0","id":42,"method":"chat/\"ask\"","params":{"q":"你好"}})";
-  EXPECT_EQ(FramedRequest(42, "chat/\"ask\"", R"({"q":"你好"})"),
-            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+std::string Framed(std::string_view body) {
+  return "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
+TEST(JsonRpcBuild, FrameRequestIsTheRequestInOneFrame) {
+  const FramedBytes framed =
+      FrameRequest(42, "chat/\"ask\"", RequestParams::Json(R"({"q":"你好"})"));
+  EXPECT_EQ(framed.wire(),
+            Framed(R"({"jsonrpc":"2.0","id":42,"method":"chat/\"ask\"","params":{"q":"你好"}})"));
+  EXPECT_EQ(FrameRequest(7, "ping", RequestParams::Of(nullptr)).wire(),
+            Framed(R"({"jsonrpc":"2.0","id":7,"method":"ping","params":{}})"));
+}
+
+TEST(JsonRpcBuild, FrameRequestFramesParamsWhereTheyWereWritten) {
+  RequestParams params;
+  params.out() += R"({"text":")";
+  params.out().append(300'000, 'x');
+  params.out() += R"("})";
+  EXPECT_EQ(params.text().substr(0, 10), R"({"text":"x)");
+  const std::string_view written = params.text();
+  const FramedBytes framed = FrameRequest(INT64_MIN, "chat/ask", std::move(params));
+  // Not moved: the frame ends with the params where they were written, then the tail.
+  const std::string_view wire = framed.wire();
+  EXPECT_EQ(wire.data() + wire.size() - 1 - written.size(), written.data());
+  EXPECT_EQ(framed.wire(), Framed(R"({"jsonrpc":"2.0","id":-9223372036854775808,)"
+                                  R"("method":"chat/ask","params":{"text":")" +
+                                  std::string(300'000, 'x') + R"("}})"));
+}
+
+TEST(JsonRpcBuild, FrameRequestTakesAnyMethodAndId) {
+  for (const std::size_t method_size : {0, 1, 30, 46, 47, 48, 49, 60, 200, 5000}) {
+    for (const std::int64_t id : {std::int64_t{0}, std::int64_t{-1}, INT64_MAX, INT64_MIN}) {
+      const std::string method(method_size, 'm');
+      const std::string body = R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":")" +
+                               method + R"(","params":{"a":1}})";
+      EXPECT_EQ(FrameRequest(id, method, RequestParams::Json(R"({"a":1})")).wire(), Framed(body))
+          << method_size << " " << id;
+    }
+  }
 }
 
 TEST(JsonRpcBuild, ParamsTextAsTheBuildersSendThem) {

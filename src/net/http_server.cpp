@@ -11,9 +11,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/optional/optional.hpp>
 #include <cerrno>
 #include <optional>
 #include <random>
@@ -57,6 +59,41 @@ HttpResponse PlainError(int status, std::string_view message) {
            "\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}";
   return r;
 }
+
+// A request body read into a std::string. Beast's string_body grows its string with resize(),
+// which zero-fills the new bytes, and then copies the received bytes over them: a 200 KB body
+// cost a 200 KB memset on top of the copy. This body appends. The parser checks body_limit
+// before init(), so the reserve is bounded by it.
+struct AppendedStringBody {
+  using value_type = std::string;
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+      if (length) body_.reserve(static_cast<std::size_t>(*length));
+      ec = {};
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      std::size_t taken = 0;
+      for (const auto buffer : beast::buffers_range_ref(buffers)) {
+        body_.append(static_cast<const char*>(buffer.data()), buffer.size());
+        taken += buffer.size();
+      }
+      ec = {};
+      return taken;
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
 
 class ChunkedStream;
 
@@ -426,7 +463,7 @@ class BeastHttpServer final : public HttpServer {
     bool first = true;
     while (*alive && !stopping_) {
       // Optional so that its header storage is freed before a long stream is served.
-      std::optional<http::request_parser<http::string_body>> parser(std::in_place);
+      std::optional<http::request_parser<AppendedStringBody>> parser(std::in_place);
       parser->body_limit(options_.max_body_bytes);
       parser->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
       // Waiting for the next request on a kept-alive connection is "idle"; Stop closes it.

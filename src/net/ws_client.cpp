@@ -8,6 +8,7 @@
 // handed out without waiting again.
 #include "net/ws_client.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,6 +26,7 @@
 #include <boost/beast/websocket/error.hpp>
 #include <cstring>
 #include <random>
+#include <utility>
 
 #include "text/ws_frame.hpp"
 
@@ -80,13 +82,13 @@ class TcpWsConnection final : public WsConnection,
     return Wake(urgency);
   }
 
-  bool SendOwned(std::string bytes, Urgency urgency) override {
-    if (!Admit(bytes.size())) return false;
-    if (outbox_.empty()) {
-      outbox_.swap(bytes);  // the outbox's old buffer goes with `bytes`
-    } else {
-      outbox_.append(bytes);
+  bool SendOwned(std::string bytes, std::size_t from, Urgency urgency) override {
+    if (!outbox_.empty() || from >= bytes.size()) {
+      return Send(std::string_view(bytes).substr(std::min(from, bytes.size())), urgency);
     }
+    if (!Admit(bytes.size() - from)) return false;
+    outbox_.swap(bytes);  // the outbox's old buffer goes with `bytes`
+    outbox_from_ = from;
     return Wake(urgency);
   }
 
@@ -221,6 +223,8 @@ class TcpWsConnection final : public WsConnection,
     co_return ec;
   }
 
+  std::string_view Outbox() const { return std::string_view(outbox_).substr(outbox_from_); }
+
   std::string_view Unread() const {
     return std::string_view(in_.data() + read_start_, read_end_ - read_start_);
   }
@@ -250,7 +254,7 @@ class TcpWsConnection final : public WsConnection,
   // queued.
   bool Admit(std::size_t size) {
     if (!open_) return false;
-    if (outbox_.size() + size > options_.max_outbox_bytes) {
+    if (Outbox().size() + size > options_.max_outbox_bytes) {
       Close();
       return false;
     }
@@ -283,13 +287,14 @@ class TcpWsConnection final : public WsConnection,
     std::string& head = now_head_;
     head.clear();
     AppendPong(head);
-    if (!outbox_.empty()) {
+    const std::string_view payload = Outbox();
+    if (!payload.empty()) {
       std::uint8_t key[4];
       NextMaskKey(key);
-      ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, outbox_.size(), key);
-      ws_frame::Mask(outbox_.data(), outbox_.size(), key);
+      ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, payload.size(), key);
+      ws_frame::Mask(outbox_.data() + outbox_from_, payload.size(), key);
     }
-    const std::array<asio::const_buffer, 2> frames{asio::buffer(head), asio::buffer(outbox_)};
+    const std::array<asio::const_buffer, 2> frames{asio::buffer(head), asio::buffer(payload)};
     boost::system::error_code ec;
     std::size_t sent = socket_.write_some(frames, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -302,11 +307,12 @@ class TcpWsConnection final : public WsConnection,
     }
     if (sent < head.size()) {
       unsent_.append(head, sent, std::string::npos);
-      unsent_.append(outbox_);
+      unsent_.append(payload);
     } else {
-      unsent_.append(outbox_, sent - head.size(), std::string::npos);
+      unsent_.append(payload.substr(sent - head.size()));
     }
     outbox_.clear();
+    outbox_from_ = 0;
     urgent_ = false;
   }
 
@@ -364,15 +370,18 @@ class TcpWsConnection final : public WsConnection,
       self->AppendPong(head);
       sending.clear();
       sending.swap(self->outbox_);
+      const std::size_t sending_from = std::exchange(self->outbox_from_, 0);
+      const std::size_t payload_size = sending.size() - sending_from;
       self->urgent_ = false;
-      if (!sending.empty()) {
+      if (payload_size > 0) {
         std::uint8_t key[4];
         self->NextMaskKey(key);
-        ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, sending.size(), key);
-        ws_frame::Mask(sending.data(), sending.size(), key);
+        ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, payload_size, key);
+        ws_frame::Mask(sending.data() + sending_from, payload_size, key);
       }
-      const std::array<asio::const_buffer, 3> frames{asio::buffer(unsent), asio::buffer(head),
-                                                     asio::buffer(sending)};
+      const std::array<asio::const_buffer, 3> frames{
+          asio::buffer(unsent), asio::buffer(head),
+          asio::buffer(sending.data() + sending_from, payload_size)};
       auto [ec, n] = co_await asio::async_write(self->socket_, frames, kUseTuple);
       if (ec) {
         self->Fail(ec);
@@ -394,11 +403,12 @@ class TcpWsConnection final : public WsConnection,
   std::string in_;  // received bytes: [read_start_, read_end_) not yet handed out
   std::size_t read_start_ = 0;
   std::size_t read_end_ = 0;
-  std::string outbox_;    // the next data frame's payload (LSP frames, unmasked)
-  std::string pong_;      // the payload of the latest ping, while pong_pending_
-  std::string unsent_;    // framed bytes WriteNow could not send: they go first
-  std::string now_head_;  // WriteNow's control frames and header (kept for reuse)
-  bool urgent_ = false;   // the outbox holds a request (Urgency::kNow)
+  std::string outbox_;  // from outbox_from_: the next data frame's payload (LSP frames, unmasked)
+  std::size_t outbox_from_ = 0;  // what is before it is not sent (SendOwned's `from`)
+  std::string pong_;             // the payload of the latest ping, while pong_pending_
+  std::string unsent_;           // framed bytes WriteNow could not send: they go first
+  std::string now_head_;         // WriteNow's control frames and header (kept for reuse)
+  bool urgent_ = false;          // the outbox holds a request (Urgency::kNow)
   bool pong_pending_ = false;
   bool writer_idle_ = false;           // the writer waits for bytes (no write of its own in flight)
   bool wrote_now_ = false;             // WriteNow ran in this turn of the event loop

@@ -39,8 +39,10 @@ class WsConnection {
   // message (LSP frames may share a message). False if closed, if the outbox is over its limit
   // (the peer stopped reading) or if the send failed; the connection is then closed.
   virtual bool Send(std::string_view bytes, Urgency urgency = Urgency::kNow) = 0;
-  // The same for bytes the caller gives up: taken without a copy when nothing else is queued.
-  virtual bool SendOwned(std::string bytes, Urgency urgency = Urgency::kNow) = 0;
+  // The same for bytes the caller gives up, from `from` on (what is before it is not sent):
+  // taken without a copy when nothing else is queued.
+  virtual bool SendOwned(std::string bytes, std::size_t from = 0,
+                         Urgency urgency = Urgency::kNow) = 0;
 
   // Reads one WebSocket message. `message` views it inside the connection, valid until the next
   // Read.

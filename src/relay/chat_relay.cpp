@@ -143,7 +143,7 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
   ask.request_id = lingma::NewRequestId(random_(), random_());
   ask.session_id = hit ? lookup.session->session_id : lingma::NewSessionId(random_(), random_());
   ask.is_reply = hit;
-  ask.question = prompt.text;
+  ask.question = prompt.text;  // a view: `prompt` outlives StartChat
   ask.model_key = model_key;
   ask.mode = options_.ask_mode;
   const std::uint64_t generation = pool_.Generation(lease->index()).value_or(0);
@@ -154,7 +154,6 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
     MarkClientGone(report);
     co_return AttemptResult::kDone;
   }
-  // Moved: the turn may run for minutes and the prompt text is kept once, in `prompt`.
   auto turn_or = co_await instance->StartChat(std::move(ask));
   if (!turn_or) {
     DeleteSessions(cache_.Abort(lookup.ticket, used));

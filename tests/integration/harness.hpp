@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -183,7 +184,7 @@ class SimInstanceTest : public ::testing::Test {
     lingma::ChatAsk ask;
     ask.request_id = lingma::NewRequestId(++counter_, 0x5eed);
     ask.session_id = std::move(session);
-    ask.question = std::move(question);
+    ask.question = questions_.emplace_back(std::move(question));  // the ask views it
     ask.model_key = "auto";
     ask.is_reply = reply;
     return ask;
@@ -245,6 +246,7 @@ class SimInstanceTest : public ::testing::Test {
   std::map<std::string, std::string> env_;
   std::unique_ptr<lingma::Instance> instance_;
   std::uint64_t counter_ = 0;
+  std::deque<std::string> questions_;  // what the asks made by Ask() view
 };
 
 }  // namespace itest

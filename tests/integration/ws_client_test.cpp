@@ -244,6 +244,37 @@ TEST(WsClient, OnlyTheLatestOfSeveralPingsIsAnswered) {
   EXPECT_EQ(second.payload, "y");
 }
 
+// A request framed in a buffer with room in front (rpc::FrameRequest) is sent from its start,
+// whether it leaves at once or with the writer, alone or behind other queued bytes.
+TEST(WsClient, OwnedBytesAreSentFromWhereTheCallerSays) {
+  ClientFrame now, batched;
+  ScriptedServer server([&](ServerSide& side) {
+    const std::string key = side.ReadUpgradeRequest();
+    if (key.empty()) return;
+    side.Send(SwitchingProtocols(Accept(key)));
+    if (!side.ReadFrame(now)) return;
+    if (!side.ReadFrame(batched)) return;
+    ClientFrame ignored;
+    side.ReadFrame(ignored);  // until the client closes
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const std::string big(20'000, 'b');
+  ASSERT_TRUE(connection->SendOwned("room|" + big, 5));  // a request: leaves at once
+  ASSERT_TRUE(connection->SendOwned("xx|second", 3, net::WsConnection::Urgency::kBatch));
+  ASSERT_TRUE(connection->SendOwned("yyy|third", 4, net::WsConnection::Urgency::kBatch));
+  ASSERT_TRUE(connection->SendOwned("nothing", 7, net::WsConnection::Urgency::kBatch));
+  io.run_for(100ms);
+  connection->Close();
+  server.Join();
+  EXPECT_EQ(now.first, 0x81);
+  EXPECT_TRUE(now.payload == big) << now.payload.size() << " bytes";
+  EXPECT_EQ(batched.first, 0x81);
+  EXPECT_EQ(batched.payload, "secondthird");
+}
+
 // Connects to a server that answers the upgrade request with `answer(key)`; the connection
 // must be refused.
 void ExpectRefused(std::function<std::string(const std::string& key)> answer) {
