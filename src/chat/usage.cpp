@@ -63,8 +63,8 @@ std::int64_t EstimateTokens(std::string_view text) {
   std::int64_t cjk = 0;
   std::int64_t other_bytes = 0;
   for (std::size_t pos = 0; pos < text.size();) {
-    // ASCII, most of a prompt, a word at a time.
-    const std::size_t ascii_end = word_scan::SkipWords(text, pos, word_scan::HasNonAscii);
+    // ASCII, most of a prompt, a block at a time.
+    const std::size_t ascii_end = word_scan::Skip<word_scan::NonAscii>(text, pos);
     other_bytes += static_cast<std::int64_t>(ascii_end - pos);
     pos = ascii_end;
     if (pos == text.size()) break;

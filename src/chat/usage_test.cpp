@@ -45,8 +45,8 @@ TEST(EstimateTokensTest, InvalidBytesCountAsOneByteOfOtherText) {
 }
 
 TEST(EstimateTokensTest, LongTextCountsTheSameWhereverItsCjkAndBadBytesFall) {
-  // Plain ASCII is counted eight bytes at a time: a CJK character or a bad byte anywhere in a
-  // longer text, at every offset from a word's start, must count as in a short one.
+  // Plain ASCII is counted sixteen and eight bytes at a time: a CJK character or a bad byte in a
+  // longer text, at every offset from a block's or word's start, must count as in a short one.
   const auto other = [](std::size_t bytes) { return static_cast<std::int64_t>((bytes + 3) / 4); };
   for (std::size_t length = 1; length <= 40; ++length) {
     EXPECT_EQ(EstimateTokens(std::string(length, 'x')), other(length));

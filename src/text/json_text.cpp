@@ -24,6 +24,20 @@ bool AnyNeedsAttention(std::uint64_t word) {
           kHighBits) != 0;
 }
 
+// What AppendQuoted must look at, for word_scan::Skip.
+struct NeedsAttentionTest {
+  static bool Word(std::uint64_t word) { return AnyNeedsAttention(word); }
+#if defined(__SSE2__)
+  static bool Block(__m128i block) {
+    const __m128i quote_or_backslash = _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),
+                                                    _mm_cmpeq_epi8(block, _mm_set1_epi8('\\')));
+    // Compared as signed bytes: below 0x20, or from 0x80 up (negative).
+    const __m128i control_or_high = _mm_cmplt_epi8(block, _mm_set1_epi8(0x20));
+    return _mm_movemask_epi8(_mm_or_si128(quote_or_backslash, control_or_high)) != 0;
+  }
+#endif
+};
+
 // A quote, a backslash or a control character, escaped.
 void AppendEscaped(std::string& out, unsigned char c) {
   switch (c) {
@@ -64,7 +78,7 @@ void AppendQuoted(std::string& out, std::string_view text, bool repair) {
   std::size_t i = 0;
   const auto flush = [&] { out.append(text.data() + run_start, i - run_start); };
   while (i < text.size()) {
-    i = word_scan::SkipWords(text, i, AnyNeedsAttention);
+    i = word_scan::Skip<NeedsAttentionTest>(text, i);
     if (i == text.size()) break;
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (!NeedsAttention(c)) {

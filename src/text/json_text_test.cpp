@@ -86,8 +86,9 @@ TEST(JsonText, KeepsTheEdgesOfEverySequenceLength) {
 }
 
 TEST(JsonText, FindsWhatNeedsEscapingAtEveryOffsetOfALongText) {
-  // Plain runs are skipped a word (eight bytes) at a time: what needs attention must be found at
-  // every offset from a word's start, and its neighbours in value must not be taken for it.
+  // Plain runs are skipped sixteen, then eight bytes at a time: what needs attention must be found
+  // at every offset from a block's or a word's start, and its neighbours in value must not be
+  // taken for it.
   struct Case {
     std::string input;
     std::string expected;  // without the quotes
@@ -101,7 +102,7 @@ TEST(JsonText, FindsWhatNeedsEscapingAtEveryOffsetOfALongText) {
       {"[", "["},          {"]", "]"},
       {"\x7f", "\x7f"},
   };
-  for (std::size_t length = 0; length <= 24; ++length) {
+  for (std::size_t length = 0; length <= 40; ++length) {
     for (std::size_t at = 0; at <= length; ++at) {
       for (const Case& c : cases) {
         const std::string before(at, 'a');

@@ -43,7 +43,7 @@ namespace {
 std::size_t FirstIllFormed(std::string_view s, std::size_t from) {
   std::size_t i = from;
   while (i < s.size()) {
-    i = word_scan::SkipWords(s, i, word_scan::HasNonAscii);  // Lingma's JSON is mostly ASCII
+    i = word_scan::Skip<word_scan::NonAscii>(s, i);  // Lingma's JSON is mostly ASCII
     if (i >= s.size()) break;
     if (static_cast<unsigned char>(s[i]) < 0x80) {
       ++i;

@@ -54,7 +54,8 @@ TEST(Utf8, EachMaximalSubpartBecomesOneReplacementCharacter) {
 }
 
 TEST(Utf8, IllFormedBytesAreFoundAtEveryOffsetOfALongAsciiRun) {
-  // The ASCII fast path reads eight bytes at a time; a bad byte at any position must still count.
+  // The ASCII fast path reads sixteen, then eight bytes at a time; a bad byte at any position must
+  // still count.
   for (std::size_t at = 0; at < 40; ++at) {
     std::string s(40, 'a');
     s[at] = '\xFF';

@@ -3,6 +3,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ws_frame {
 namespace {
 
@@ -46,14 +50,22 @@ void AppendClientHeader(std::string& out, Opcode opcode, std::uint64_t payload_s
 }
 
 void Mask(char* data, std::size_t size, const std::uint8_t (&mask_key)[4]) {
-  // Eight bytes at a time: the key repeats every four, so a doubled key lines up with any word
-  // that starts at a multiple of four from the payload's start.
+  // Sixteen bytes at a time with SSE2 (every x86-64 CPU has it), then eight: the key repeats
+  // every four, so a repeated key lines up with any block or word that starts at a multiple of
+  // four from the payload's start.
   std::uint8_t doubled[8];
   std::memcpy(doubled, mask_key, 4);
   std::memcpy(doubled + 4, mask_key, 4);
   std::uint64_t key_word;
   std::memcpy(&key_word, doubled, 8);
   std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i key_block = _mm_set1_epi64x(static_cast<long long>(key_word));
+  for (; i + 16 <= size; i += 16) {
+    auto* block = reinterpret_cast<__m128i*>(data + i);
+    _mm_storeu_si128(block, _mm_xor_si128(_mm_loadu_si128(block), key_block));
+  }
+#endif
   for (; i + 8 <= size; i += 8) {
     std::uint64_t word;
     std::memcpy(&word, data + i, 8);
