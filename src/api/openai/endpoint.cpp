@@ -96,8 +96,9 @@ class CollectingSink final : public relay::AnswerSink {
 class SseSink final : public relay::AnswerSink {
  public:
   SseSink(net::ResponseStream& stream, ResponseMeta meta, bool include_usage,
-          const Headers& headers)
+          const Headers& headers, std::string& scratch)
       : stream_(stream),
+        scratch_(scratch),
         meta_(std::move(meta)),
         deltas_(meta_),
         include_usage_(include_usage),
@@ -119,7 +120,7 @@ class SseSink final : public relay::AnswerSink {
       co_await stream_.End();
       co_return false;
     }
-    if (!EnsureBegun()) co_return false;
+    if (!EnsureBegun(buffer_)) co_return false;
     if (auto* d = std::get_if<chat::ContentDelta>(&event)) {
       deltas_.AppendContent(buffer_, d->text);
     } else if (auto* r = std::get_if<chat::ReasoningDelta>(&event)) {
@@ -151,7 +152,7 @@ class SseSink final : public relay::AnswerSink {
   }
 
   asio::awaitable<bool> OnSilence() override {
-    if (!EnsureBegun()) co_return false;
+    if (!EnsureBegun(buffer_)) co_return false;
     AppendKeepAlive(buffer_);
     const bool ok = co_await Flush();
     co_return ok;
@@ -163,12 +164,15 @@ class SseSink final : public relay::AnswerSink {
   bool ready_now() const override {
     return buffer_.empty() && (stream_.begun() ? stream_.can_queue() : !stream_.client_gone());
   }
+  // Rendered in the shared scratch buffer: nothing is held back here (ready_now), and the
+  // stream copies the chunk before this returns.
   void TakeNow(std::string_view reasoning, std::string_view content) override {
-    if (!EnsureBegun()) return;  // the client left; the relay notices
-    if (!reasoning.empty()) deltas_.AppendReasoning(buffer_, reasoning);
-    if (!content.empty()) deltas_.AppendContent(buffer_, content);
-    stream_.Queue(buffer_);
-    buffer_.clear();
+    scratch_.clear();
+    if (!EnsureBegun(scratch_)) return;  // the client left; the relay notices
+    if (!reasoning.empty()) deltas_.AppendReasoning(scratch_, reasoning);
+    if (!content.empty()) deltas_.AppendContent(scratch_, content);
+    stream_.Queue(scratch_);
+    scratch_.clear();
   }
 
   bool client_gone() const override { return stream_.client_gone(); }
@@ -179,8 +183,9 @@ class SseSink final : public relay::AnswerSink {
   std::optional<chat::Failure> early_failure;
 
  private:
-  // False when the client is gone. The head and the role chunk wait for the first delta.
-  bool EnsureBegun() {
+  // False when the client is gone. The head and the role chunk (appended to `out`) wait for the
+  // first delta.
+  bool EnsureBegun(std::string& out) {
     if (stream_.begun()) return !stream_.client_gone();
     if (stream_.client_gone()) return false;
     Headers headers = headers_;
@@ -188,12 +193,12 @@ class SseSink final : public relay::AnswerSink {
     headers.emplace_back("Cache-Control", "no-cache");
     headers.emplace_back("X-Accel-Buffering", "no");
     if (!stream_.Begin(200, headers, "text/event-stream")) return false;
-    buffer_.clear();
-    AppendRoleChunk(buffer_, meta_);
+    AppendRoleChunk(out, meta_);
     return true;
   }
 
   net::ResponseStream& stream_;
+  std::string& scratch_;
   ResponseMeta meta_;
   DeltaChunkWriter deltas_;
   bool include_usage_;
@@ -247,7 +252,7 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(
 
   std::string upstream_model = std::move(*model_key);
   if (chat_request.stream) {
-    SseSink sink(stream, meta, chat_request.include_usage, headers);
+    SseSink sink(stream, meta, chat_request.include_usage, headers, context.chunk_scratch);
     report = co_await context.relay.Run(chat_request, scope, upstream_model, sink);
     if (sink.early_failure) {
       net::HttpResponse failed = ErrorResponse(FromFailure(*sink.early_failure));

@@ -31,6 +31,9 @@ struct EndpointContext {
     relay::ModelCatalog::ModelList source;
     std::vector<ModelEntry> entries;
   } model_entries = {};
+  // Where a stream's delta chunks are rendered on their way to its connection (SseSink::TakeNow),
+  // between two awaits: one buffer, warm in the cache, for every stream instead of one each.
+  std::string chunk_scratch;
 };
 
 // Headers every response of this request carries (request id, CORS), set by the router.
