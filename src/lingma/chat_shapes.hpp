@@ -28,7 +28,7 @@ struct ChatAsk {
   std::string request_id;  // 32 hex chars
   std::string session_id;  // UUID; "" lets Lingma allocate
   // questionText: viewed, not copied (it can be a whole conversation); it must stay valid until
-  // the chat/ask has been sent (Instance::StartChat has returned).
+  // the co_await of Instance::StartChat has completed. Never assign a temporary string to it.
   std::string_view question;
   std::string model_key;  // extra.modelConfig.key ("auto" when empty)
   bool is_reply = false;

@@ -324,8 +324,8 @@ asio::awaitable<Result<json::value>> InstanceCore::Call(std::string method,
   waiters.emplace(id, waiter);
   bool sent = false;
   {  // the request's text (a chat/ask holds the whole prompt) is not kept during the wait
-    // Framed where the params were written, and taken by the connection without a copy: a large
-    // prompt costs no intermediate body, frame or outbox buffers.
+    // Framed where the params were written, and taken by the connection without a copy when
+    // nothing else waits to be sent: a large prompt costs no intermediate body or frame buffers.
     rpc::FramedBytes frame = rpc::FrameRequest(id, method, std::move(params));
     sent = connection->SendOwned(std::move(frame.bytes), frame.from);
   }

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/serializer.hpp>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -182,10 +183,15 @@ void AppendRequest(std::string& out, std::int64_t id, std::string_view method,
 }
 
 namespace {
-// Room for the LSP header and a request head with any id and a method of a usual length; a
-// longer method still works, at the price of moving the params once.
-constexpr std::size_t kMaxRoomyMethodBytes = 48;
-constexpr std::size_t kParamsRoom = kMaxFrameHeaderBytes + 64 + kMaxRoomyMethodBytes;
+// Room for the LSP header and a request head with any id (20 characters at most) and a method
+// of up to kMethodRoomBytes as JSON (quotes and escapes included); a longer method still works,
+// at the price of moving the params once.
+constexpr std::size_t kMethodRoomBytes = 48;
+constexpr std::size_t kHeadBytesBesidesMethod =
+    std::string_view("{\"jsonrpc\":\"2.0\",\"id\":").size() + 20 +
+    std::string_view(",\"method\":").size() + std::string_view(",\"params\":").size();
+constexpr std::size_t kParamsRoom =
+    kMaxFrameHeaderBytes + kHeadBytesBesidesMethod + kMethodRoomBytes;
 }  // namespace
 
 RequestParams::RequestParams() : bytes_(kParamsRoom, ' ') {}
@@ -208,6 +214,7 @@ std::string_view RequestParams::text() const {
 
 FramedBytes FrameRequest(std::int64_t id, std::string_view method, RequestParams params) {
   std::string& bytes = params.bytes_;
+  assert(bytes.size() >= kParamsRoom && "RequestParams::out() is only appended to");
   bytes += kRequestTail;
   std::string head;
   AppendRequestHead(head, id, method);

@@ -58,15 +58,21 @@ struct FramedBytes {
 
 // A request's params, written with room in front of them for the request's head and its LSP
 // header, so that FrameRequest frames them where they are: a chat/ask's params hold the whole
-// prompt, which is then written once and never copied.
+// prompt, which is then written once and not copied to be framed. Move-only: a copy would be
+// one of the whole prompt.
 class RequestParams {
  public:
   RequestParams();  // none yet: append them to out()
+  RequestParams(RequestParams&&) = default;
+  RequestParams& operator=(RequestParams&&) = default;
+  RequestParams(const RequestParams&) = delete;
+  RequestParams& operator=(const RequestParams&) = delete;
   // Params already written as JSON text (an object), or as ParamsText writes `params`.
   static RequestParams Json(std::string_view params_json);
   static RequestParams Of(const boost::json::value& params);
 
-  // Where the params' JSON text is appended (after the room, which is not theirs to read).
+  // Where the params' JSON text is appended, and only appended: what it holds already is the
+  // room, not theirs to read or change.
   std::string& out() { return bytes_; }
   std::string_view text() const;  // the params written so far
 

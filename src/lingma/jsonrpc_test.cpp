@@ -235,20 +235,29 @@ TEST(JsonRpcBuild, FrameRequestFramesParamsWhereTheyWereWritten) {
   const FramedBytes framed = FrameRequest(INT64_MIN, "chat/ask", std::move(params));
   // Not moved: the frame ends with the params where they were written, then the tail.
   const std::string_view wire = framed.wire();
-  EXPECT_EQ(wire.data() + wire.size() - 1 - written.size(), written.data());
+  EXPECT_EQ(static_cast<const void*>(wire.data() + wire.size() - 1 - written.size()),
+            static_cast<const void*>(written.data()));
   EXPECT_EQ(framed.wire(), Framed(R"({"jsonrpc":"2.0","id":-9223372036854775808,)"
                                   R"("method":"chat/ask","params":{"text":")" +
                                   std::string(300'000, 'x') + R"("}})"));
 }
 
 TEST(JsonRpcBuild, FrameRequestTakesAnyMethodAndId) {
-  for (const std::size_t method_size : {0, 1, 30, 46, 47, 48, 49, 60, 200, 5000}) {
+  // With these params the room fits a method of 63 characters at most for INT64_MIN (exactly),
+  // 82 for 0: both sides of it.
+  for (const std::size_t method_size : {0, 1, 30, 62, 63, 64, 81, 82, 83, 200, 5000}) {
     for (const std::int64_t id : {std::int64_t{0}, std::int64_t{-1}, INT64_MAX, INT64_MIN}) {
       const std::string method(method_size, 'm');
       const std::string body = R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":")" +
                                method + R"(","params":{"a":1}})";
-      EXPECT_EQ(FrameRequest(id, method, RequestParams::Json(R"({"a":1})")).wire(), Framed(body))
-          << method_size << " " << id;
+      const FramedBytes framed = FrameRequest(id, method, RequestParams::Json(R"({"a":1})"));
+      EXPECT_EQ(framed.wire(), Framed(body)) << method_size << " " << id;
+      if (method_size <= 62) {
+        EXPECT_GT(framed.from, 0u) << "framed in the room";
+      }
+      if (method_size >= 83) {
+        EXPECT_EQ(framed.from, 0u) << "the room was too small";
+      }
     }
   }
 }

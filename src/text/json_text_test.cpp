@@ -94,12 +94,19 @@ TEST(JsonText, FindsWhatNeedsEscapingAtEveryOffsetOfALongText) {
     std::string expected;  // without the quotes
   };
   const Case cases[] = {
-      {"\"", "\\\""},      {"\\", "\\\\"},
-      {"\n", "\\n"},       {std::string(1, '\0'), "\\u0000"},
-      {"\x1f", "\\u001f"}, {"\xFF", "\xEF\xBF\xBD"},
-      {"你", "你"},        {" ", " "},
-      {"!", "!"},          {"#", "#"},
-      {"[", "["},          {"]", "]"},
+      {"\"", "\\\""},
+      {"\\", "\\\\"},
+      {"\n", "\\n"},
+      {std::string(1, '\0'), "\\u0000"},
+      {"\x1f", "\\u001f"},
+      {"\xFF", "\xEF\xBF\xBD"},
+      {"\x80", "\xEF\xBF\xBD"},
+      {"你", "你"},
+      {" ", " "},
+      {"!", "!"},
+      {"#", "#"},
+      {"[", "["},
+      {"]", "]"},
       {"\x7f", "\x7f"},
   };
   for (std::size_t length = 0; length <= 40; ++length) {
