@@ -286,14 +286,7 @@ class TcpWsConnection final : public WsConnection,
     });
     std::string& head = now_head_;
     head.clear();
-    AppendPong(head);
-    const std::string_view payload = Outbox();
-    if (!payload.empty()) {
-      std::uint8_t key[4];
-      NextMaskKey(key);
-      ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, payload.size(), key);
-      ws_frame::Mask(outbox_.data() + outbox_from_, payload.size(), key);
-    }
+    const std::string_view payload = FrameMessage(head, outbox_, outbox_from_);
     const std::array<asio::const_buffer, 2> frames{asio::buffer(head), asio::buffer(payload)};
     boost::system::error_code ec;
     std::size_t sent = socket_.write_some(frames, ec);
@@ -324,6 +317,19 @@ class TcpWsConnection final : public WsConnection,
     pong_.assign(payload);
     pong_pending_ = true;
     Wake(Urgency::kBatch);
+  }
+
+  // Appends the pending pong and the header of a data frame for `buffer` from `from` on to
+  // `head`, masks that payload in place and returns it (empty: no data frame).
+  std::string_view FrameMessage(std::string& head, std::string& buffer, std::size_t from) {
+    AppendPong(head);
+    const std::size_t size = buffer.size() - from;
+    if (size == 0) return {};
+    std::uint8_t key[4];
+    NextMaskKey(key);
+    ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, size, key);
+    ws_frame::Mask(buffer.data() + from, size, key);
+    return std::string_view(buffer).substr(from);
   }
 
   void AppendPong(std::string& out) {
@@ -367,21 +373,13 @@ class TcpWsConnection final : public WsConnection,
       unsent.clear();
       unsent.swap(self->unsent_);
       head.clear();
-      self->AppendPong(head);
       sending.clear();
       sending.swap(self->outbox_);
       const std::size_t sending_from = std::exchange(self->outbox_from_, 0);
-      const std::size_t payload_size = sending.size() - sending_from;
       self->urgent_ = false;
-      if (payload_size > 0) {
-        std::uint8_t key[4];
-        self->NextMaskKey(key);
-        ws_frame::AppendClientHeader(head, ws_frame::Opcode::kText, payload_size, key);
-        ws_frame::Mask(sending.data() + sending_from, payload_size, key);
-      }
-      const std::array<asio::const_buffer, 3> frames{
-          asio::buffer(unsent), asio::buffer(head),
-          asio::buffer(sending.data() + sending_from, payload_size)};
+      const std::string_view payload = self->FrameMessage(head, sending, sending_from);
+      const std::array<asio::const_buffer, 3> frames{asio::buffer(unsent), asio::buffer(head),
+                                                     asio::buffer(payload)};
       auto [ec, n] = co_await asio::async_write(self->socket_, frames, kUseTuple);
       if (ec) {
         self->Fail(ec);

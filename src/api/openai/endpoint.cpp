@@ -172,7 +172,6 @@ class SseSink final : public relay::AnswerSink {
     if (!reasoning.empty()) deltas_.AppendReasoning(scratch_, reasoning);
     if (!content.empty()) deltas_.AppendContent(scratch_, content);
     stream_.Queue(scratch_);
-    scratch_.clear();
   }
 
   bool client_gone() const override { return stream_.client_gone(); }
