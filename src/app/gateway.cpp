@@ -274,10 +274,10 @@ asio::awaitable<net::HttpResponse> GatewayState::Route(const net::HttpRequest& r
           const std::string& key;
           ~Release() { limiter.Release(key); }
         } release{limiter, *who};
-        relay::TurnReport report;
+        turn.emplace();
         response = co_await api::openai::HandleChatCompletions(openai, request, stream, headers,
-                                                               *who, report);
-        if (!report.outcome.empty()) turn = report;
+                                                               *who, *turn);
+        if (turn->outcome.empty()) turn.reset();
       }
     } else if (path == "/v1/models" || path.starts_with("/v1/models/")) {
       key_fingerprint = *who;

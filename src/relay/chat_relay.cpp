@@ -36,11 +36,36 @@ chat::Failure FailureFrom(const lingma::Error& error) {
   return {502, "upstream_error", "upstream_error", "Lingma failed: " + error.message};
 }
 
+// Every failure is built inside a coroutine that lives only while it is sent. GCC gives each
+// local and each temporary of a coroutine its own slot in the frame for the coroutine's whole
+// life, so a Failure built in Attempt would cost every open stream its bytes, failed or not.
+// (Passed by reference: GCC 12 destroys a temporary passed by value to a coroutine twice.)
 asio::awaitable<void> Fail(AnswerSink& sink, TurnReport& report, const chat::Failure& failure) {
   report.outcome = failure.code.empty() ? failure.type : failure.code;
   report.http_status = failure.http_status;
   chat::ChatEvent event = failure;
   co_await sink.OnEvent(event);
+}
+
+asio::awaitable<void> FailOn(AnswerSink& sink, TurnReport& report, const lingma::Error& error) {
+  const chat::Failure failure = FailureFrom(error);
+  co_await Fail(sink, report, failure);
+}
+
+asio::awaitable<void> FailSilent(AnswerSink& sink, TurnReport& report,
+                                 std::chrono::milliseconds idle_timeout) {
+  const chat::Failure failure{504, "timeout", "upstream_timeout",
+                              "Lingma sent nothing for " +
+                                  std::to_string(idle_timeout.count() / 1000) +
+                                  " s; the turn was stopped"};
+  co_await Fail(sink, report, failure);
+}
+
+asio::awaitable<void> FailFinish(AnswerSink& sink, TurnReport& report,
+                                 const lingma::TurnOutcome& outcome) {
+  const chat::Failure failure{outcome.http_status, outcome.error_type, outcome.error_code,
+                              outcome.message};
+  co_await Fail(sink, report, failure);
 }
 
 void MarkClientGone(TurnReport& report) {
@@ -88,9 +113,10 @@ void ChatRelay::DeleteSessions(const std::vector<chat::UpstreamSession>& session
   }
 }
 
-asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request, std::string_view scope,
-                                           std::string model_key, AnswerSink& sink) {
-  TurnReport report;
+asio::awaitable<void> ChatRelay::Run(const chat::ChatRequest& request, std::string_view scope,
+                                     const std::string& model_key, AnswerSink& sink,
+                                     TurnReport& report) {
+  report = TurnReport{};
   const auto started = Clock::now();
   // An instance that dies before the client saw a byte costs nothing visible: the turn is tried
   // again elsewhere with the full transcript. Bounded, so a crashing Lingma cannot loop a request.
@@ -101,7 +127,6 @@ asio::awaitable<TurnReport> ChatRelay::Run(const chat::ChatRequest& request, std
     if (result == AttemptResult::kDone) break;
     logger_.Warn("relay.retry", {{"instance", report.instance}, {"attempt", attempt}});
   }
-  co_return report;
 }
 
 asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
@@ -120,10 +145,11 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
   auto lease = co_await pool_.Acquire(preferred);
   if (!lease) {
     DeleteSessions(cache_.Abort(lookup.ticket, std::nullopt));
-    const chat::Failure failure = lease.error().kind == lingma::ErrorKind::kNotReady
-                                      ? Unavailable()
-                                      : FailureFrom(lease.error());
-    co_await Fail(sink, report, failure);
+    if (lease.error().kind == lingma::ErrorKind::kNotReady) {
+      co_await FailUnavailable(sink, report);
+    } else {
+      co_await FailOn(sink, report, lease.error());
+    }
     co_return AttemptResult::kDone;
   }
   lingma::Instance* instance = lease->instance();
@@ -162,8 +188,7 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
         (kind == lingma::ErrorKind::kDisconnected || kind == lingma::ErrorKind::kNotReady)) {
       co_return AttemptResult::kRetry;
     }
-    const chat::Failure failure = FailureFrom(turn_or.error());
-    co_await Fail(sink, report, failure);
+    co_await FailOn(sink, report, turn_or.error());
     co_return AttemptResult::kDone;
   }
   std::unique_ptr<lingma::ChatTurn> turn = std::move(*turn_or);
@@ -216,11 +241,7 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
         }
         turn->Cancel();
         DeleteSessions(cache_.Abort(lookup.ticket, used));
-        const chat::Failure failure{504, "timeout", "upstream_timeout",
-                                    "Lingma sent nothing for " +
-                                        std::to_string(options_.idle_timeout.count() / 1000) +
-                                        " s; the turn was stopped"};
-        co_await Fail(sink, report, failure);
+        co_await FailSilent(sink, report, options_.idle_timeout);
         co_return AttemptResult::kDone;
       }
       DeleteSessions(cache_.Abort(lookup.ticket, used));
@@ -228,8 +249,7 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
           event.error().kind == lingma::ErrorKind::kDisconnected) {
         co_return AttemptResult::kRetry;
       }
-      const chat::Failure failure = FailureFrom(event.error());
-      co_await Fail(sink, report, failure);
+      co_await FailOn(sink, report, event.error());
       co_return AttemptResult::kDone;
     }
     const auto* finish = std::get_if<lingma::FinishPush>(&*event);
@@ -242,40 +262,50 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
       co_return AttemptResult::kDone;
     }
     if (!finish) continue;
-
-    // 5. The end of the turn: remember the session for the next turn, or give it up. The answer
-    // the client ends up with: a stream holds what was streamed, a whole response the final text.
-    const auto outcome = lingma::MapFinish(*finish, flow.filtered());
-    const chat::AnswerAssembler& assembler = flow.assembler();
-    chat::AnswerAssembler::Output complete = assembler.Complete();
-    const std::string& client_answer = request.stream ? assembler.content() : complete.content;
-    // The cache is settled before the client hears the end (its next turn may come at once);
-    // the upstream sessions it gives up are deleted after, so the client does not wait for that.
-    std::vector<chat::UpstreamSession> given_up;
-    if (!outcome.ok || outcome.finish_reason != "stop") {
-      given_up = cache_.Abort(lookup.ticket, used);
-    } else if (report.session == chat::SessionOutcome::kOff) {
-      cache_.Abort(lookup.ticket, std::nullopt);
-      given_up.push_back(used);
-    } else {
-      given_up = cache_.Commit(lookup.ticket, used, client_answer);
-    }
-    if (!outcome.ok) {
-      const chat::Failure failure{outcome.http_status, outcome.error_type, outcome.error_code,
-                                  outcome.message};
-      co_await Fail(sink, report, failure);
-      DeleteSessions(given_up);
-      co_return AttemptResult::kDone;
-    }
-    report.usage = chat::EstimateUsage(prompt.text, request.messages.size(), assembler.content(),
-                                       assembler.reasoning());
-    report.outcome = outcome.finish_reason == "stop" ? "ok" : outcome.finish_reason;
-    chat::ChatEvent done = chat::Finish{outcome.finish_reason, report.usage,
-                                        std::move(complete.content), std::move(complete.reasoning)};
-    co_await sink.OnEvent(done);
-    DeleteSessions(given_up);
+    co_await Conclude(request, *finish, flow, prompt.text, lookup.ticket, used, sink, report);
     co_return AttemptResult::kDone;
   }
+}
+
+// 5. The end of the turn: remember the session for the next turn, or give it up. The answer the
+// client ends up with: a stream holds what was streamed, a whole response the final text.
+asio::awaitable<void> ChatRelay::Conclude(const chat::ChatRequest& request,
+                                          const lingma::FinishPush& finish, AnswerFlow& flow,
+                                          std::string_view prompt_text, std::uint64_t ticket,
+                                          const chat::UpstreamSession& used, AnswerSink& sink,
+                                          TurnReport& report) {
+  const auto outcome = lingma::MapFinish(finish, flow.filtered());
+  const chat::AnswerAssembler& assembler = flow.assembler();
+  chat::AnswerAssembler::Output complete = assembler.Complete();
+  const std::string& client_answer = request.stream ? assembler.content() : complete.content;
+  // The cache is settled before the client hears the end (its next turn may come at once);
+  // the upstream sessions it gives up are deleted after, so the client does not wait for that.
+  std::vector<chat::UpstreamSession> given_up;
+  if (!outcome.ok || outcome.finish_reason != "stop") {
+    given_up = cache_.Abort(ticket, used);
+  } else if (report.session == chat::SessionOutcome::kOff) {
+    cache_.Abort(ticket, std::nullopt);
+    given_up.push_back(used);
+  } else {
+    given_up = cache_.Commit(ticket, used, client_answer);
+  }
+  if (!outcome.ok) {
+    co_await FailFinish(sink, report, outcome);
+    DeleteSessions(given_up);
+    co_return;
+  }
+  report.usage = chat::EstimateUsage(prompt_text, request.messages.size(), assembler.content(),
+                                     assembler.reasoning());
+  report.outcome = outcome.finish_reason == "stop" ? "ok" : outcome.finish_reason;
+  chat::ChatEvent done = chat::Finish{outcome.finish_reason, report.usage,
+                                      std::move(complete.content), std::move(complete.reasoning)};
+  co_await sink.OnEvent(done);
+  DeleteSessions(given_up);
+}
+
+asio::awaitable<void> ChatRelay::FailUnavailable(AnswerSink& sink, TurnReport& report) const {
+  const chat::Failure failure = Unavailable();
+  co_await Fail(sink, report, failure);
 }
 
 }  // namespace relay

@@ -23,6 +23,8 @@ class Logger;
 
 namespace relay {
 
+class AnswerFlow;
+
 struct RelayOptions {
   std::chrono::milliseconds idle_timeout{120000};     // silence from Lingma that fails the turn
   std::chrono::milliseconds silence_interval{15000};  // OnSilence period; 0 = never
@@ -35,8 +37,10 @@ class ChatRelay {
             obs::Logger& logger);
 
   // `scope`: the API key's fingerprint. `model_key`: the upstream key (resolved and known).
-  boost::asio::awaitable<TurnReport> Run(const chat::ChatRequest& request, std::string_view scope,
-                                         std::string model_key, AnswerSink& sink);
+  // `report` is filled in as the turn runs (the caller keeps it: it is logged afterwards).
+  boost::asio::awaitable<void> Run(const chat::ChatRequest& request, std::string_view scope,
+                                   const std::string& model_key, AnswerSink& sink,
+                                   TurnReport& report);
 
   // Why no instance can serve (for 503 messages).
   chat::Failure Unavailable() const;
@@ -54,6 +58,13 @@ class ChatRelay {
                                                 TurnReport& report,
                                                 std::chrono::steady_clock::time_point started,
                                                 bool may_retry);
+  // The end of an attempt whose turn finished: cache write-back, usage, the finish or failure.
+  boost::asio::awaitable<void> Conclude(const chat::ChatRequest& request,
+                                        const lingma::FinishPush& finish, AnswerFlow& flow,
+                                        std::string_view prompt_text, std::uint64_t ticket,
+                                        const chat::UpstreamSession& used, AnswerSink& sink,
+                                        TurnReport& report);
+  boost::asio::awaitable<void> FailUnavailable(AnswerSink& sink, TurnReport& report) const;
 
   lingma::Pool& pool_;
   chat::SessionCache& cache_;

@@ -225,6 +225,54 @@ net::HttpResponse ErrorResponse(const ApiError& error) {
   return response;
 }
 
+namespace {
+
+// The two ways a turn reaches the client, each in a coroutine of its own: GCC gives every local
+// of a coroutine its own slot in the frame for the coroutine's whole life, so a stream does not
+// carry the whole-response path's sink and responses for as long as it is open, nor the reverse.
+asio::awaitable<net::HttpResponse> StreamCompletion(
+    EndpointContext& context, const chat::ChatRequest& chat_request, const ResponseMeta& meta,
+    net::ResponseStream& stream, const Headers& headers, std::string_view scope,
+    const std::string& upstream_model, relay::TurnReport& report) {
+  SseSink sink(stream, meta, chat_request.include_usage, headers, context.chunk_scratch);
+  co_await context.relay.Run(chat_request, scope, upstream_model, sink, report);
+  if (sink.early_failure) {
+    net::HttpResponse failed = ErrorResponse(FromFailure(*sink.early_failure));
+    failed.headers.emplace_back("X-Lingma-Session", chat::ToString(report.session));
+    co_return failed;
+  }
+  co_return net::HttpResponse{};  // streamed
+}
+
+asio::awaitable<net::HttpResponse> WholeCompletion(
+    EndpointContext& context, const chat::ChatRequest& chat_request, const ResponseMeta& meta,
+    net::ResponseStream& stream, std::string_view scope, const std::string& upstream_model,
+    relay::TurnReport& report) {
+  CollectingSink sink(stream);
+  co_await context.relay.Run(chat_request, scope, upstream_model, sink, report);
+  if (sink.failure) {
+    net::HttpResponse failed = ErrorResponse(FromFailure(*sink.failure));
+    failed.headers.emplace_back("X-Lingma-Session", chat::ToString(report.session));
+    co_return failed;
+  }
+  if (report.outcome == "client_gone") {
+    // Nobody reads it; the status is for the log (nginx's "client closed request").
+    co_return ErrorResponse(
+        {499, "the client closed the connection", "cancelled", "", "cancelled"});
+  }
+  if (!sink.finish) {
+    co_return ErrorResponse(
+        ApiError{502, "the turn ended without an answer", "upstream_error", "", "upstream_error"});
+  }
+  net::HttpResponse response;
+  response.headers.emplace_back("X-Lingma-Session", chat::ToString(sink.session));
+  response.body = RenderCompletion(meta, sink.content, sink.reasoning, sink.finish->finish_reason,
+                                   sink.finish->usage, sink.finish->usage.reasoning_tokens);
+  co_return response;
+}
+
+}  // namespace
+
 asio::awaitable<net::HttpResponse> HandleChatCompletions(
     EndpointContext& context, const net::HttpRequest& request, net::ResponseStream& stream,
     const Headers& headers, std::string_view scope, relay::TurnReport& report) {
@@ -249,38 +297,14 @@ asio::awaitable<net::HttpResponse> HandleChatCompletions(
   meta.model = chat_request.model.empty() ? context.default_model : chat_request.model;
   meta.usage_field = chat_request.stream && chat_request.include_usage;
 
-  std::string upstream_model = std::move(*model_key);
-  if (chat_request.stream) {
-    SseSink sink(stream, meta, chat_request.include_usage, headers, context.chunk_scratch);
-    report = co_await context.relay.Run(chat_request, scope, upstream_model, sink);
-    if (sink.early_failure) {
-      net::HttpResponse failed = ErrorResponse(FromFailure(*sink.early_failure));
-      failed.headers.emplace_back("X-Lingma-Session", chat::ToString(report.session));
-      co_return failed;
-    }
-    co_return net::HttpResponse{};  // streamed
-  }
-
-  CollectingSink sink(stream);
-  report = co_await context.relay.Run(chat_request, scope, upstream_model, sink);
-  if (sink.failure) {
-    net::HttpResponse failed = ErrorResponse(FromFailure(*sink.failure));
-    failed.headers.emplace_back("X-Lingma-Session", chat::ToString(report.session));
-    co_return failed;
-  }
-  if (report.outcome == "client_gone") {
-    // Nobody reads it; the status is for the log (nginx's "client closed request").
-    co_return ErrorResponse(
-        {499, "the client closed the connection", "cancelled", "", "cancelled"});
-  }
-  if (!sink.finish) {
-    co_return ErrorResponse(
-        ApiError{502, "the turn ended without an answer", "upstream_error", "", "upstream_error"});
-  }
   net::HttpResponse response;
-  response.headers.emplace_back("X-Lingma-Session", chat::ToString(sink.session));
-  response.body = RenderCompletion(meta, sink.content, sink.reasoning, sink.finish->finish_reason,
-                                   sink.finish->usage, sink.finish->usage.reasoning_tokens);
+  if (chat_request.stream) {
+    response = co_await StreamCompletion(context, chat_request, meta, stream, headers, scope,
+                                         *model_key, report);
+  } else {
+    response =
+        co_await WholeCompletion(context, chat_request, meta, stream, scope, *model_key, report);
+  }
   co_return response;
 }
 
