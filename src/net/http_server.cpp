@@ -460,6 +460,81 @@ class BeastHttpServer final : public HttpServer {
     }
   }
 
+  enum class Read { kRequest, kError, kClose };
+  struct ReadResult {
+    Read read = Read::kClose;
+    bool keep_alive = false;
+    bool head_request = false;  // the response is sent without its body (RFC 9110 §9.3.2)
+  };
+
+  // Reads the next request of the connection into `request` (kRequest), or the HTTP layer's
+  // answer to a bad one into `response` (kError); kClose: the connection ends (the client closed
+  // it or went quiet, or the server stops; then `alive` may be false and `this` gone). A
+  // coroutine of its own so that the parser, needed only while reading, is not part of the
+  // connection's frame for as long as a stream is served.
+  asio::awaitable<ReadResult> ReadRequest(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                          bool first, const std::shared_ptr<bool>& alive,
+                                          HttpRequest& request, HttpResponse& response) {
+    http::request_parser<AppendedStringBody> parser;
+    parser.body_limit(options_.max_body_bytes);
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    // Waiting for the next request on a kept-alive connection is "idle"; Stop closes it.
+    stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
+    idle_.insert(&stream);
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+    if (!*alive) co_return ReadResult{};
+    idle_.erase(&stream);
+    if (hec) {
+      if (hec == http::error::body_limit) {
+        response = PlainError(413, "request body too large");  // from Content-Length alone
+      } else if (hec == http::error::header_limit) {
+        response = PlainError(431, "request headers too large");
+      } else if (hec == http::error::end_of_stream || hec == beast::error::timeout ||
+                 hec == asio::error::operation_aborted || hec == asio::error::connection_reset ||
+                 hec == asio::error::eof) {
+        co_return ReadResult{};
+      } else {
+        response = PlainError(400, "malformed HTTP request");
+      }
+      co_return ReadResult{.read = Read::kError};
+    }
+    stream.expires_after(options_.read_timeout);
+    // Beast reads as much as the buffer has room for, at least 512 bytes: without room, a
+    // 200 KB body took 400 reads, each a trip through the event loop.
+    if (!parser.is_done()) {
+      // What is buffered already is the body's start (or all of it); room for the rest.
+      const std::uint64_t body = parser.content_length().value_or(kBodyReadBytes);
+      if (body > buffer.size()) {
+        buffer.reserve(buffer.size() +
+                       static_cast<std::size_t>(std::min(body - buffer.size(), kBodyReadBytes)));
+      }
+    }
+    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+    if (!*alive) co_return ReadResult{};
+    if (bec == http::error::body_limit) {
+      response = PlainError(413, "request body too large");
+      co_return ReadResult{.read = Read::kError};
+    }
+    if (bec) {
+      if (bec == beast::error::timeout || bec == http::error::end_of_stream) {
+        co_return ReadResult{};
+      }
+      response = PlainError(400, "malformed HTTP request body");
+      co_return ReadResult{.read = Read::kError};
+    }
+    auto& msg = parser.get();
+    request.method = std::string(msg.method_string());
+    request.target = std::string(msg.target());
+    request.path = request.target.substr(0, request.target.find('?'));
+    for (const auto& field : msg) {
+      request.headers.emplace_back(ascii::Lower(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(msg.body());
+    co_return ReadResult{.read = Read::kRequest,
+                         .keep_alive = msg.keep_alive(),
+                         .head_request = msg.method() == http::verb::head};
+  }
+
   asio::awaitable<void> Serve(beast::tcp_stream stream, std::shared_ptr<bool> alive) {
     ++connections_;
     beast::flat_buffer buffer;
@@ -467,86 +542,35 @@ class BeastHttpServer final : public HttpServer {
     const std::string peer = stream.socket().remote_endpoint(ec).address().to_string();
     bool first = true;
     while (*alive && !stopping_) {
-      // Optional so that its header storage is freed before a long stream is served.
-      std::optional<http::request_parser<AppendedStringBody>> parser(std::in_place);
-      parser->body_limit(options_.max_body_bytes);
-      parser->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-      // Waiting for the next request on a kept-alive connection is "idle"; Stop closes it.
-      stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
-      idle_.insert(&stream);
-      auto [hec, hn] = co_await http::async_read_header(stream, buffer, *parser, kUseTuple);
-      if (!*alive) co_return;
-      idle_.erase(&stream);
-      first = false;
+      HttpRequest request;
       HttpResponse response;
-      bool keep_alive = false;
-      bool head_request = false;  // the response is sent without its body (RFC 9110 §9.3.2)
+      const ReadResult got = co_await ReadRequest(stream, buffer, first, alive, request, response);
+      if (!*alive) co_return;
+      if (got.read == Read::kClose) break;
+      first = false;
+      const bool keep_alive = got.keep_alive;
+      const bool head_request = got.head_request;
       const std::string request_id = NewRequestId(random_);
-      if (hec) {
-        if (hec == http::error::body_limit) {
-          response = PlainError(413, "request body too large");  // from Content-Length alone
-        } else if (hec == http::error::header_limit) {
-          response = PlainError(431, "request headers too large");
-        } else if (hec == http::error::end_of_stream || hec == beast::error::timeout ||
-                   hec == asio::error::operation_aborted || hec == asio::error::connection_reset ||
-                   hec == asio::error::eof) {
-          break;
-        } else {
-          response = PlainError(400, "malformed HTTP request");
-        }
-      } else {
-        stream.expires_after(options_.read_timeout);
-        // Beast reads as much as the buffer has room for, at least 512 bytes: without room, a
-        // 200 KB body took 400 reads, each a trip through the event loop.
-        if (!parser->is_done()) {
-          // What is buffered already is the body's start (or all of it); room for the rest.
-          const std::uint64_t body = parser->content_length().value_or(kBodyReadBytes);
-          if (body > buffer.size()) {
-            buffer.reserve(buffer.size() + static_cast<std::size_t>(
-                                               std::min(body - buffer.size(), kBodyReadBytes)));
-          }
-        }
-        auto [bec, bn] = co_await http::async_read(stream, buffer, *parser, kUseTuple);
-        if (!*alive) co_return;
-        if (bec == http::error::body_limit) {
-          response = PlainError(413, "request body too large");
-        } else if (bec) {
-          if (bec == beast::error::timeout || bec == http::error::end_of_stream) break;
-          response = PlainError(400, "malformed HTTP request body");
-        } else {
-          auto& msg = parser->get();
-          HttpRequest request;
-          request.method = std::string(msg.method_string());
-          request.target = std::string(msg.target());
-          request.path = request.target.substr(0, request.target.find('?'));
-          for (const auto& field : msg) {
-            request.headers.emplace_back(ascii::Lower(field.name_string()),
-                                         std::string(field.value()));
-          }
-          request.body = std::move(msg.body());
-          request.peer = peer;
-          request.id = request_id;
-          keep_alive = msg.keep_alive();
-          head_request = msg.method() == http::verb::head;
-          // A stream may hold this connection for minutes: keep only what the handler needs.
-          parser.reset();
-          buffer.shrink_to_fit();
-          stream.expires_never();  // the handler owns its own deadlines
-          const bool stream_keep_alive = keep_alive && !stopping_;
-          bool streamed = false;
-          bool stream_reusable = false;
-          {
-            ChunkedStream chunked(stream, batch_, options_.write_timeout, stream_keep_alive);
-            chunked.StartWatching();
-            response = co_await handler_(request, chunked);
-            if (!*alive) co_return;
-            streamed = chunked.begun();
-            stream_reusable = stream_keep_alive && chunked.ended();
-          }  // the stream's watchers are cancelled here, before the connection reads again
-          if (streamed) {
-            if (!stream_reusable || stopping_) break;
-            continue;  // a kept-alive stream: wait for the next request
-          }
+      if (got.read == Read::kRequest) {
+        request.peer = peer;
+        request.id = request_id;
+        // A stream may hold this connection for minutes: keep only what the handler needs.
+        buffer.shrink_to_fit();
+        stream.expires_never();  // the handler owns its own deadlines
+        const bool stream_keep_alive = keep_alive && !stopping_;
+        bool streamed = false;
+        bool stream_reusable = false;
+        {
+          ChunkedStream chunked(stream, batch_, options_.write_timeout, stream_keep_alive);
+          chunked.StartWatching();
+          response = co_await handler_(request, chunked);
+          if (!*alive) co_return;
+          streamed = chunked.begun();
+          stream_reusable = stream_keep_alive && chunked.ended();
+        }  // the stream's watchers are cancelled here, before the connection reads again
+        if (streamed) {
+          if (!stream_reusable || stopping_) break;
+          continue;  // a kept-alive stream: wait for the next request
         }
       }
       // The router sets it on the responses it makes; errors of the HTTP layer get it here.

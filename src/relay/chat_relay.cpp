@@ -39,7 +39,8 @@ chat::Failure FailureFrom(const lingma::Error& error) {
 // Every failure is built inside a coroutine that lives only while it is sent. GCC gives each
 // local and each temporary of a coroutine its own slot in the frame for the coroutine's whole
 // life, so a Failure built in Attempt would cost every open stream its bytes, failed or not.
-// (Passed by reference: GCC 12 destroys a temporary passed by value to a coroutine twice.)
+// (Named and passed by reference: GCC 12 frees a braced aggregate temporary passed by value to a
+// coroutine in a co_await expression, such as Failure{...}, wrongly.)
 asio::awaitable<void> Fail(AnswerSink& sink, TurnReport& report, const chat::Failure& failure) {
   report.outcome = failure.code.empty() ? failure.type : failure.code;
   report.http_status = failure.http_status;
@@ -165,22 +166,17 @@ asio::awaitable<ChatRelay::AttemptResult> ChatRelay::Attempt(
   const chat::Prompt prompt =
       hit ? chat::BuildReplyPrompt(request.messages) : chat::BuildPrompt(request.messages);
   report.prompt_bytes = prompt.text.size();
-  lingma::ChatAsk ask;
-  ask.request_id = lingma::NewRequestId(random_(), random_());
-  ask.session_id = hit ? lookup.session->session_id : lingma::NewSessionId(random_(), random_());
-  ask.is_reply = hit;
-  ask.question = prompt.text;  // a view: `prompt` outlives StartChat
-  ask.model_key = model_key;
-  ask.mode = options_.ask_mode;
   const std::uint64_t generation = pool_.Generation(lease->index()).value_or(0);
-  chat::UpstreamSession used{ask.session_id, lease->index(), generation};
+  chat::UpstreamSession used{
+      hit ? lookup.session->session_id : lingma::NewSessionId(random_(), random_()), lease->index(),
+      generation};
 
   if (sink.client_gone()) {
     DeleteSessions(cache_.Abort(lookup.ticket, std::nullopt));
     MarkClientGone(report);
     co_return AttemptResult::kDone;
   }
-  auto turn_or = co_await instance->StartChat(std::move(ask));
+  auto turn_or = co_await StartTurn(*instance, prompt.text, used.session_id, hit, model_key);
   if (!turn_or) {
     DeleteSessions(cache_.Abort(lookup.ticket, used));
     const auto kind = turn_or.error().kind;
@@ -301,6 +297,20 @@ asio::awaitable<void> ChatRelay::Conclude(const chat::ChatRequest& request,
                                       std::move(complete.content), std::move(complete.reasoning)};
   co_await sink.OnEvent(done);
   DeleteSessions(given_up);
+}
+
+asio::awaitable<lingma::Result<std::unique_ptr<lingma::ChatTurn>>> ChatRelay::StartTurn(
+    lingma::Instance& instance, std::string_view question, const std::string& session_id,
+    bool is_reply, const std::string& model_key) {
+  lingma::ChatAsk ask;
+  ask.request_id = lingma::NewRequestId(random_(), random_());
+  ask.session_id = session_id;
+  ask.is_reply = is_reply;
+  ask.question = question;  // a view: the caller's prompt outlives StartChat
+  ask.model_key = model_key;
+  ask.mode = options_.ask_mode;
+  auto turn = co_await instance.StartChat(std::move(ask));
+  co_return turn;
 }
 
 asio::awaitable<void> ChatRelay::FailUnavailable(AnswerSink& sink, TurnReport& report) const {

@@ -64,6 +64,11 @@ class ChatRelay {
                                         std::string_view prompt_text, std::uint64_t ticket,
                                         const chat::UpstreamSession& used, AnswerSink& sink,
                                         TurnReport& report);
+  // Sends the chat/ask. Apart from Attempt so that the ask is not kept in its frame while the
+  // answer streams.
+  boost::asio::awaitable<lingma::Result<std::unique_ptr<lingma::ChatTurn>>> StartTurn(
+      lingma::Instance& instance, std::string_view question, const std::string& session_id,
+      bool is_reply, const std::string& model_key);
   boost::asio::awaitable<void> FailUnavailable(AnswerSink& sink, TurnReport& report) const;
 
   lingma::Pool& pool_;
