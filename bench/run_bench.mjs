@@ -185,22 +185,19 @@ function rssKiB(pid) {
   }
 }
 
-// Bytes received and not yet read by the clients of a local server port, summed over their
-// established TCP connections (/proc/net/tcp: rx_queue). For the simulator's port: how far
-// behind its reader (the gateway, or loadgen in a direct run) is at this moment.
-function unreadFromPort(port) {
-  let total = 0;
+// Bytes Lingma (the simulator) sent that the gateway has not read yet, summed over its instances
+// (`unread_bytes` in /internal/stats), or null. Read from the gateway rather than from
+// /proc/net/tcp: formatting that table walks every socket of the machine, about 9 ms of one core
+// at 1,000 streams, which every 250 ms stalled the very streams being measured.
+async function gatewayUnread(port) {
   try {
-    for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 5 || f[3] !== '01') continue;  // established only
-      if (parseInt(f[2].split(':')[1], 16) !== port) continue;  // the peer is the server
-      total += parseInt(f[4].split(':')[1], 16);
-    }
+    const res = await fetch(`http://127.0.0.1:${port}/internal/stats`);
+    if (!res.ok) return null;
+    const body = await res.json();
+    return body.instances.reduce((sum, inst) => sum + (inst.unread_bytes ?? 0), 0);
   } catch {
     return null;
   }
-  return total;
 }
 
 // A simulator's .info file (its WebSocket port, then its pid), or null while it is not written.
@@ -368,11 +365,6 @@ class Gateway {
     return this.simInfos().map((info) => info.pid).filter((pid) => pid > 0);
   }
 
-  // The WebSocket port of instance 0's simulator, or 0.
-  simPort() {
-    return this.simInfos()[0]?.port || 0;
-  }
-
   // The .info of each instance's simulator that has written one, in instance order.
   simInfos() {
     const work = path.join(this.dir, 'work');
@@ -497,10 +489,13 @@ async function startFloor(ctx, label, { deltas, delayMs, contentBytes }) {
 }
 
 // Runs loadgen once; `watch` is a pid whose CPU (and RSS, fds) is sampled around the run.
-// `upstreamPort`: a simulator port whose readers' unread bytes are sampled (see unreadFromPort).
-async function loadgen(ctx, args, { watch = [], upstreamPort = 0 } = {}) {
+// `statsPort`: a gateway whose unread upstream bytes are sampled (see gatewayUnread); a direct run
+// samples its own (loadgen's `upstream_unread`).
+// `countFds`: also sample the watched processes' open descriptors (a directory listing of every
+// descriptor, so only where they are reported: the slow streams).
+async function loadgen(ctx, args, { watch = [], statsPort = 0, countFds = false } = {}) {
   const before = watch.map((pid) => ({ pid, cpu: cpuTimes(pid), rss: rssKiB(pid) }));
-  const peak = watch.map((pid) => ({ rss: rssKiB(pid) ?? 0, fds: fdCount(pid) ?? 0 }));
+  const peak = watch.map((pid) => ({ rss: rssKiB(pid) ?? 0, fds: countFds ? fdCount(pid) ?? 0 : 0 }));
   const unread = [];
   let sampling = true;
   const sampler = (async () => {
@@ -509,10 +504,10 @@ async function loadgen(ctx, args, { watch = [], upstreamPort = 0 } = {}) {
       await sleep(250);
       watch.forEach((pid, i) => {
         peak[i].rss = Math.max(peak[i].rss, rssKiB(pid) ?? 0);
-        if (n % 4 === 0) peak[i].fds = Math.max(peak[i].fds, fdCount(pid) ?? 0);
+        if (countFds && n % 4 === 0) peak[i].fds = Math.max(peak[i].fds, fdCount(pid) ?? 0);
       });
-      if (upstreamPort) {
-        const bytes = unreadFromPort(upstreamPort);
+      if (statsPort) {
+        const bytes = await gatewayUnread(statsPort);
         if (bytes !== null) unread.push(bytes);
       }
       n++;
@@ -537,7 +532,7 @@ async function loadgen(ctx, args, { watch = [], upstreamPort = 0 } = {}) {
   if (exit.code !== 0) throw new Error(`loadgen ${args.join(' ')} failed (exit ${exit.code ?? exit.signal}): ${stderr.trim()}`);
   const report = JSON.parse(stdout.trim().split('\n').pop());
   report.wall_s = (performance.now() - startedAt) / 1000;
-  report.upstream_unread = unread;
+  if (statsPort) report.upstream_unread = unread;
   report.watched = before.map((b, i) => {
     const cpu = cpuTimes(b.pid);
     const known = cpu !== null && b.cpu !== null;
@@ -809,9 +804,9 @@ async function scenarioStreams(ctx, n, variant) {
   const floorArgs = ['--mode', 'gateway', '--stream', '--port', String(floor.port), ...common];
   const runs = [];
   for (let rep = 1; rep <= opts.reps; rep++) {
-    const d = await loadgen(ctx, [...direct, '--label', 'streams-direct'], { watch: [sim.pid], upstreamPort: sim.port });
+    const d = await loadgen(ctx, [...direct, '--label', 'streams-direct'], { watch: [sim.pid] });
     describeRun(`rep ${rep} direct`, d);
-    const g = await loadgen(ctx, [...gateway, '--label', 'streams-gateway'], { watch: [gw.pid, ...gw.simPids()], upstreamPort: gw.simPort() });
+    const g = await loadgen(ctx, [...gateway, '--label', 'streams-gateway'], { watch: [gw.pid, ...gw.simPids()], statsPort: gw.port });
     describeRun(`rep ${rep} gateway`, g);
     gw.reportWarnings(ctx, `${n}-stream run ${rep}`);
     const f = await loadgen(ctx, [...floorArgs, '--label', 'streams-floor'], { watch: [floor.pid] });
@@ -854,7 +849,7 @@ async function scenarioStreams(ctx, n, variant) {
   // A reader that falls behind the simulator delays every push it has not read yet: first tokens
   // (and chat/ask answers) most visibly, since gaps compare two equally late pushes.
   const unread = (key) => {
-    const all = runs.flatMap((r) => r[key].upstream_unread);
+    const all = runs.flatMap((r) => r[key].upstream_unread ?? []);
     if (all.length === 0) return 'n/a';
     const sorted = [...all].sort((a, b) => a - b);
     const at = (q) => fmt.kib(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1024);
@@ -917,7 +912,7 @@ async function scenarioSlow(ctx) {
     let g;
     try {
       g = await loadgen(ctx, ['--mode', 'gateway', '--stream', '--port', String(gw.port), ...common, '--label', 'slow-gateway'],
-        { watch: [gw.pid, ...gw.simPids()] });
+        { watch: [gw.pid, ...gw.simPids()], countFds: true });
     } finally {
       await gw.stop();
     }

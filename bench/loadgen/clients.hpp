@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bench/loadgen/options.hpp"
@@ -27,6 +28,9 @@ class TurnClient {
   virtual boost::asio::awaitable<bool> Start(std::string& error) = 0;
   virtual std::unique_ptr<TurnSession> NewSession(int index) = 0;
   virtual void Stop() = 0;
+  // Direct: bytes the simulator sent that this client has not read yet, over its connections
+  // (how far behind it is). The gateway mode has no upstream of its own: nullopt.
+  virtual std::optional<std::size_t> UnreadUpstreamBytes() const { return std::nullopt; }
 };
 
 std::unique_ptr<TurnClient> MakeHttpClient(boost::asio::any_io_executor executor,

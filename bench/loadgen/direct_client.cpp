@@ -111,6 +111,8 @@ class DirectConnection : public std::enable_shared_from_this<DirectConnection> {
     if (ws_) ws_->Close();
   }
 
+  std::size_t unread_bytes() const { return ws_ ? ws_->unread_bytes() : 0; }
+
  private:
   static asio::awaitable<void> ReadLoop(std::shared_ptr<DirectConnection> self) {
     lingma::FrameDecoder decoder;
@@ -338,6 +340,12 @@ class DirectClient final : public TurnClient {
 
   void Stop() override {
     for (auto& connection : connections_) connection->Close();
+  }
+
+  std::optional<std::size_t> UnreadUpstreamBytes() const override {
+    std::size_t total = 0;
+    for (const auto& connection : connections_) total += connection->unread_bytes();
+    return total;
   }
 
  private:

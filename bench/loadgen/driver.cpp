@@ -23,6 +23,8 @@ namespace asio = boost::asio;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Turns end by their own deadline; this much later the run is cut off regardless.
 constexpr auto kWatchdogSlack = std::chrono::seconds(15);
+// How often a direct run samples how far behind the simulator it is.
+constexpr auto kUnreadSampleEvery = std::chrono::milliseconds(250);
 
 double CpuSeconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
 
@@ -175,8 +177,14 @@ int RunLoad(const Options& options, std::string& error) {
   }
   const auto watchdog_at = last_start + timeout + kWatchdogSlack;
   bool watchdog = false;
+  std::vector<std::size_t> unread;
+  auto next_sample = t0 + kUnreadSampleEvery;
   while (!driver.finished()) {
     io.run_for(std::chrono::milliseconds(50));
+    if (Clock::now() >= next_sample) {
+      next_sample += kUnreadSampleEvery;
+      if (auto bytes = client->UnreadUpstreamBytes()) unread.push_back(*bytes);
+    }
     if (io.stopped()) io.restart();
     if (Clock::now() > watchdog_at) {
       watchdog = true;
@@ -195,6 +203,7 @@ int RunLoad(const Options& options, std::string& error) {
   info.max_rss_kib = after.ru_maxrss;
   info.rate_skipped = driver.rate_skipped();
   info.watchdog = watchdog;
+  info.upstream_unread = std::move(unread);
   const Report report = BuildReport(options, recorder, info);
   std::fwrite(report.json.data(), 1, report.json.size(), stdout);
   std::fputc('\n', stdout);

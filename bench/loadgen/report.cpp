@@ -3,6 +3,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
 #include <cstdio>
 
 namespace loadgen {
@@ -76,6 +77,7 @@ Report BuildReport(const Options& o, Recorder& r, const RunInfo& info) {
                            {"pct_of_core", Round(cpu_pct, 0.1)},
                            {"us_per_turn", Round(r.started ? 1e6 * cpu_s / r.started : 0, 0.1)}}},
       {"max_rss_kib", info.max_rss_kib},
+      {"upstream_unread", json::value_from(info.upstream_unread)},
   };
 
   Report report;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bench/loadgen/options.hpp"
 #include "bench/loadgen/recorder.hpp"
@@ -16,6 +17,8 @@ struct RunInfo {
   long max_rss_kib = 0;
   std::uint64_t rate_skipped = 0;  // rate mode: ticks skipped because the in-flight cap was hit
   bool watchdog = false;           // turns were still running long after their deadline
+  // Direct mode: UnreadUpstreamBytes sampled every 250 ms during the run (empty otherwise).
+  std::vector<std::size_t> upstream_unread;
 };
 
 struct Report {

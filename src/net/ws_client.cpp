@@ -141,6 +141,12 @@ class TcpWsConnection final : public WsConnection,
 
   bool is_open() const override { return open_; }
 
+  std::size_t unread_bytes() const override {
+    boost::system::error_code ec;
+    const std::size_t queued = open_ ? socket_.available(ec) : 0;
+    return (ec ? 0 : queued) + Unread().size();
+  }
+
  private:
   // Whether a frame may be sent from here, past the writer: it has no write in flight and no
   // earlier bytes wait to go first, so nothing can interleave with a frame already started.

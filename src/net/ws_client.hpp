@@ -48,6 +48,11 @@ class WsConnection {
   // Read.
   virtual boost::asio::awaitable<boost::system::error_code> Read(std::string_view& message) = 0;
 
+  // Bytes the peer has sent that Read has not handed out yet: waiting in the socket or in the
+  // connection's buffer. About zero while the reader keeps up; what a reader that falls behind
+  // has yet to catch up on.
+  virtual std::size_t unread_bytes() const = 0;
+
   // Closes the socket; pending reads and writes complete with an error.
   virtual void Close() = 0;
   virtual bool is_open() const = 0;

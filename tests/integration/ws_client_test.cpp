@@ -215,6 +215,32 @@ TEST(WsClient, HandshakeFramesPingsFragmentsAndClose) {
   EXPECT_EQ(close_reply.payload, std::string("\x03\xe9", 2));
 }
 
+// What the server sent counts as unread until Read hands it out, whether it waits in the socket
+// or in the connection's buffer behind a message already read.
+TEST(WsClient, UnreadBytesCountWhatReadHasNotHandedOut) {
+  ScriptedServer server([&](ServerSide& side) {
+    const std::string key = side.ReadUpgradeRequest();
+    if (key.empty()) return;
+    side.Send(SwitchingProtocols(Accept(key)));
+    side.Send(ServerFrame(0x81, "first") + ServerFrame(0x81, "second"));
+    ClientFrame ignored;
+    side.ReadFrame(ignored);  // until the client closes
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const std::size_t both = 2 * 2 + 5 + 6;  // two frame headers and the payloads
+  for (int i = 0; i < 100 && connection->unread_bytes() < both; ++i) io.run_for(10ms);
+  EXPECT_EQ(connection->unread_bytes(), both);
+  EXPECT_EQ(RunFor(io, ReadOne(connection, ec)), "first");
+  EXPECT_EQ(connection->unread_bytes(), 2u + 6u) << "the second message is still unread";
+  EXPECT_EQ(RunFor(io, ReadOne(connection, ec)), "second");
+  EXPECT_EQ(connection->unread_bytes(), 0u);
+  connection->Close();
+  server.Join();
+}
+
 TEST(WsClient, OnlyTheLatestOfSeveralPingsIsAnswered) {
   ClientFrame first, second;
   ScriptedServer server([&](ServerSide& side) {

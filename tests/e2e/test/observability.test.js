@@ -312,7 +312,7 @@ describe('observability', () => {
     assert.equal(idle.instances.length, 3);
     const ready = await gw.readyBody();
     for (const [i, inst] of idle.instances.entries()) {
-      assert.deepEqual(Object.keys(inst).sort(), ['active_turns', 'in_flight', 'index', 'last_error', 'logged_in', 'pid', 'port', 'restarts', 'state']);
+      assert.deepEqual(Object.keys(inst).sort(), ['active_turns', 'in_flight', 'index', 'last_error', 'logged_in', 'pid', 'port', 'restarts', 'state', 'unread_bytes']);
       assert.equal(inst.index, i);
       assert.equal(inst.state, 'ready');
       assert.ok(Number.isInteger(inst.pid) && inst.pid > 0);
@@ -320,6 +320,7 @@ describe('observability', () => {
       assert.ok(Number.isInteger(inst.port) && inst.port > 0 && inst.port < 65536);
       assert.equal(inst.in_flight, 0);
       assert.equal(inst.active_turns, 0);
+      assert.ok(Number.isInteger(inst.unread_bytes) && inst.unread_bytes >= 0);
       assert.equal(inst.restarts, 0);
       assert.equal(inst.logged_in, true);
       assert.equal(inst.last_error, null);
