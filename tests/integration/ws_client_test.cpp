@@ -56,6 +56,13 @@ class ServerSide {
               static_cast<ssize_t>(bytes.size()));
   }
 
+  // Reads what the client sends until it closes the connection (or the receive timeout).
+  void DrainUntilClosed() {
+    ClientFrame ignored;
+    while (ReadFrame(ignored)) {
+    }
+  }
+
   bool ReadFrame(ClientFrame& frame) {
     if (!Have(2)) return false;
     frame.first = static_cast<std::uint8_t>(buffer_[0]);
@@ -114,6 +121,14 @@ std::string SwitchingProtocols(const std::string& accept) {
   return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
          "Sec-WebSocket-Accept: " +
          accept + "\r\n\r\n";
+}
+
+// Reads the upgrade request and switches protocols; false if the request did not arrive.
+bool AcceptUpgrade(ServerSide& side) {
+  const std::string key = side.ReadUpgradeRequest();
+  if (key.empty()) return false;
+  side.Send(SwitchingProtocols(Accept(key)));
+  return true;
 }
 
 // Accepts one connection on a free loopback port and runs `script` on it in a thread.
@@ -219,12 +234,9 @@ TEST(WsClient, HandshakeFramesPingsFragmentsAndClose) {
 // or in the connection's buffer behind a message already read.
 TEST(WsClient, UnreadBytesCountWhatReadHasNotHandedOut) {
   ScriptedServer server([&](ServerSide& side) {
-    const std::string key = side.ReadUpgradeRequest();
-    if (key.empty()) return;
-    side.Send(SwitchingProtocols(Accept(key)));
+    if (!AcceptUpgrade(side)) return;
     side.Send(ServerFrame(0x81, "first") + ServerFrame(0x81, "second"));
-    ClientFrame ignored;
-    side.ReadFrame(ignored);  // until the client closes
+    side.DrainUntilClosed();
   });
   asio::io_context io;
   boost::system::error_code ec;
@@ -244,15 +256,12 @@ TEST(WsClient, UnreadBytesCountWhatReadHasNotHandedOut) {
 TEST(WsClient, OnlyTheLatestOfSeveralPingsIsAnswered) {
   ClientFrame first, second;
   ScriptedServer server([&](ServerSide& side) {
-    const std::string key = side.ReadUpgradeRequest();
-    if (key.empty()) return;
-    side.Send(SwitchingProtocols(Accept(key)));
+    if (!AcceptUpgrade(side)) return;
     side.Send(ServerFrame(0x89, "a") + ServerFrame(0x89, "b") + ServerFrame(0x89, "c") +
               ServerFrame(0x81, "x"));
     if (!side.ReadFrame(first)) return;
     if (!side.ReadFrame(second)) return;
-    ClientFrame ignored;
-    side.ReadFrame(ignored);  // until the client closes
+    side.DrainUntilClosed();
   });
   asio::io_context io;
   boost::system::error_code ec;
@@ -275,9 +284,7 @@ TEST(WsClient, OnlyTheLatestOfSeveralPingsIsAnswered) {
 TEST(WsClient, OwnedBytesAreSentFromWhereTheCallerSays) {
   ClientFrame now, batched, last;
   ScriptedServer server([&](ServerSide& side) {
-    const std::string key = side.ReadUpgradeRequest();
-    if (key.empty()) return;
-    side.Send(SwitchingProtocols(Accept(key)));
+    if (!AcceptUpgrade(side)) return;
     if (!side.ReadFrame(now)) return;
     if (!side.ReadFrame(batched)) return;
     side.ReadFrame(last);  // the close: nothing was sent for the owned bytes with nothing to send
