@@ -350,8 +350,10 @@ asio::awaitable<net::HttpResponse> GatewayState::Internal(const net::HttpRequest
   } else if (request.path == "/internal/stats" && request.method == "GET") {
     StatsInput in;
     in.instances = Snapshots();
-    for (std::size_t i = 0; i < instances.size(); ++i)
+    for (std::size_t i = 0; i < instances.size(); ++i) {
       in.in_flight.push_back(pool.busy(static_cast<int>(i)));
+      in.unread_bytes.push_back(instances[i]->unread_bytes());
+    }
     in.waiting = pool.waiting();
     in.open_connections = server ? server->open_connections() : 0;
     in.cache = cache.stats();

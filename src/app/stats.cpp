@@ -17,7 +17,7 @@ std::string RenderStats(const StatsInput& in) {
         {"port", s.port},
         {"in_flight", i < in.in_flight.size() ? in.in_flight[i] : 0},
         {"active_turns", s.active_turns},
-        {"unread_bytes", s.unread_bytes},
+        {"unread_bytes", i < in.unread_bytes.size() ? in.unread_bytes[i] : 0},
         {"restarts", s.restarts},
         {"logged_in", s.auth.logged_in},
         {"last_error", s.last_error.empty() ? json::value(nullptr) : json::value(s.last_error)},

@@ -12,7 +12,8 @@ namespace app {
 
 struct StatsInput {
   std::vector<lingma::InstanceSnapshot> instances;
-  std::vector<std::size_t> in_flight;  // turn slots taken, per instance
+  std::vector<std::size_t> in_flight;     // turn slots taken, per instance
+  std::vector<std::size_t> unread_bytes;  // per instance: Lingma's bytes not read yet
   std::size_t waiting = 0;
   std::size_t open_connections = 0;  // HTTP client connections
   chat::SessionCache::Stats cache;

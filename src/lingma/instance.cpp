@@ -447,8 +447,11 @@ InstanceSnapshot Instance::Snapshot() const {
   s.auth = core_->auth;
   s.restarts = core_->restarts;
   s.active_turns = core_->turns.size();
-  s.unread_bytes = core_->connection ? core_->connection->unread_bytes() : 0;
   return s;
+}
+
+std::size_t Instance::unread_bytes() const {
+  return core_->connection ? core_->connection->unread_bytes() : 0;
 }
 
 void Instance::OnStateChange(std::function<void(InstanceState)> callback) {

@@ -101,6 +101,10 @@ class Instance {
 
   InstanceState state() const;
   InstanceSnapshot Snapshot() const;
+  // Bytes Lingma sent that the gateway has not read yet (net::WsConnection::unread_bytes): about
+  // zero while the gateway keeps up with it. A system call, so not part of Snapshot, which the
+  // pool and the relay take several times per request.
+  std::size_t unread_bytes() const;
   // Called on every state change (for pools and metrics).
   void OnStateChange(std::function<void(InstanceState)> callback);
 

@@ -21,9 +21,6 @@ struct InstanceSnapshot {
   AuthState auth;
   int restarts = 0;  // successful re-establishments after the first
   std::size_t active_turns = 0;
-  // Bytes Lingma sent that the gateway has not read yet (net::WsConnection::unread_bytes): about
-  // zero while the gateway keeps up with it.
-  std::size_t unread_bytes = 0;
 };
 
 }  // namespace lingma

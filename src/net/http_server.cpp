@@ -548,8 +548,6 @@ class BeastHttpServer final : public HttpServer {
       if (!*alive) co_return;
       if (got.read == Read::kClose) break;
       first = false;
-      const bool keep_alive = got.keep_alive;
-      const bool head_request = got.head_request;
       const std::string request_id = NewRequestId(random_);
       if (got.read == Read::kRequest) {
         request.peer = peer;
@@ -557,7 +555,7 @@ class BeastHttpServer final : public HttpServer {
         // A stream may hold this connection for minutes: keep only what the handler needs.
         buffer.shrink_to_fit();
         stream.expires_never();  // the handler owns its own deadlines
-        const bool stream_keep_alive = keep_alive && !stopping_;
+        const bool stream_keep_alive = got.keep_alive && !stopping_;
         bool streamed = false;
         bool stream_reusable = false;
         {
@@ -577,7 +575,7 @@ class BeastHttpServer final : public HttpServer {
       const bool has_id = std::any_of(response.headers.begin(), response.headers.end(),
                                       [](const auto& h) { return h.first == "X-Request-Id"; });
       if (!has_id) response.headers.emplace_back("X-Request-Id", request_id);
-      const bool reuse = keep_alive && !stopping_;
+      const bool reuse = got.keep_alive && !stopping_;
       if (http_text::StatusHasNoBody(response.status)) response.body.clear();
       std::string head;
       http_text::AppendResponseHead(head, {.status = response.status,
@@ -589,7 +587,8 @@ class BeastHttpServer final : public HttpServer {
       // A HEAD response announces the body's length but does not carry it: a kept-alive client
       // would read it as the start of the next response.
       const std::array<asio::const_buffer, 2> wire = {
-          asio::buffer(head), head_request ? asio::const_buffer() : asio::buffer(response.body)};
+          asio::buffer(head),
+          got.head_request ? asio::const_buffer() : asio::buffer(response.body)};
       stream.expires_after(options_.write_timeout);
       auto [wec, wn] = co_await asio::async_write(stream, wire, kUseTuple);
       if (wec || !reuse) break;

@@ -227,6 +227,13 @@ net::HttpResponse ErrorResponse(const ApiError& error) {
 
 namespace {
 
+// A turn that failed before the client saw anything: the error, and which session it was on.
+net::HttpResponse FailedTurn(const chat::Failure& failure, chat::SessionOutcome session) {
+  net::HttpResponse failed = ErrorResponse(FromFailure(failure));
+  failed.headers.emplace_back("X-Lingma-Session", chat::ToString(session));
+  return failed;
+}
+
 // The two ways a turn reaches the client, each in a coroutine of its own: GCC gives every local
 // of a coroutine its own slot in the frame for the coroutine's whole life, so a stream does not
 // carry the whole-response path's sink and responses for as long as it is open, nor the reverse.
@@ -236,11 +243,7 @@ asio::awaitable<net::HttpResponse> StreamCompletion(
     const std::string& upstream_model, relay::TurnReport& report) {
   SseSink sink(stream, meta, chat_request.include_usage, headers, context.chunk_scratch);
   co_await context.relay.Run(chat_request, scope, upstream_model, sink, report);
-  if (sink.early_failure) {
-    net::HttpResponse failed = ErrorResponse(FromFailure(*sink.early_failure));
-    failed.headers.emplace_back("X-Lingma-Session", chat::ToString(report.session));
-    co_return failed;
-  }
+  if (sink.early_failure) co_return FailedTurn(*sink.early_failure, report.session);
   co_return net::HttpResponse{};  // streamed
 }
 
@@ -250,11 +253,7 @@ asio::awaitable<net::HttpResponse> WholeCompletion(
     relay::TurnReport& report) {
   CollectingSink sink(stream);
   co_await context.relay.Run(chat_request, scope, upstream_model, sink, report);
-  if (sink.failure) {
-    net::HttpResponse failed = ErrorResponse(FromFailure(*sink.failure));
-    failed.headers.emplace_back("X-Lingma-Session", chat::ToString(report.session));
-    co_return failed;
-  }
+  if (sink.failure) co_return FailedTurn(*sink.failure, report.session);
   if (report.outcome == "client_gone") {
     // Nobody reads it; the status is for the log (nginx's "client closed request").
     co_return ErrorResponse(
