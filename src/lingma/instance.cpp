@@ -350,7 +350,10 @@ void InstanceCore::SendAndForget(std::string_view method, const json::value& par
       rpc.Add(std::string(method), std::chrono::steady_clock::now() + options.rpc_timeout);
   rpc.Take(id);  // nobody waits: the response is dropped as unknown
   rpc::FramedBytes frame = rpc::FrameRequest(id, method, rpc::RequestParams::Of(params));
-  connection->SendOwned(std::move(frame.bytes), frame.from);
+  // No one waits for it, so it leaves with the writer's next message rather than at once: a turn
+  // that ends (its session deleted) must not take the send that the next turn's chat/ask, often
+  // made in the same turn of the event loop, would have had (see WsConnection::Send).
+  connection->SendOwned(std::move(frame.bytes), frame.from, net::WsConnection::Urgency::kBatch);
 }
 
 // --- ChatTurn ----------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ class Instance {
       std::chrono::milliseconds timeout = std::chrono::milliseconds::zero());
 
   // A request whose answer nobody needs (Lingma's response is dropped): nothing to wait for, and
-  // nothing is sent while Lingma is not connected.
+  // nothing is sent while Lingma is not connected. It leaves with the connection's next batch.
   void SendAndForget(std::string_view method, const boost::json::value& params);
 
   // Sends chat/ask as a request and returns the turn once Lingma accepted it.

@@ -150,7 +150,9 @@ class TcpWsConnection final : public WsConnection,
  private:
   // Whether a frame may be sent from here, past the writer: it has no write in flight and no
   // earlier bytes wait to go first, so nothing can interleave with a frame already started.
-  bool can_write_now() const { return writer_idle_ && unsent_.empty(); }
+  bool can_write_now() const { return !write_in_flight_ && unsent_.empty(); }
+
+  bool has_bytes_to_send() const { return !unsent_.empty() || !outbox_.empty() || pong_pending_; }
 
   // Ends the connection after a best-effort close frame; `reason` is what Read reports.
   void CloseWith(std::string_view close_payload, boost::system::error_code reason) {
@@ -267,14 +269,14 @@ class TcpWsConnection final : public WsConnection,
     return true;
   }
 
-  // A request leaves at once when the writer is idle: one non-blocking send from here, instead
-  // of a wait for the writer's turn in the event loop (under load, a whole turn of it, which a
-  // turn's first token would wait for). Once per turn of the loop: requests made in the same
-  // turn after it (many turns starting together) gather in the writer's next message. Replies
-  // wait for the writer, which gathers them. False if the connection failed.
+  // A request leaves at once unless a write of the writer waits for the socket: one
+  // non-blocking send from here, taking the replies gathered so far with it, instead of a wait
+  // for the writer's turn in the event loop (under load a whole turn of it, which the turn's
+  // first token would wait for: Lingma paces the answer from when it reads the chat/ask).
+  // Replies wait for the writer, which gathers them. False if the connection failed.
   bool Wake(Urgency urgency) {
     if (urgency == Urgency::kNow) urgent_ = true;
-    if (urgent_ && can_write_now() && !wrote_now_) {
+    if (urgent_ && can_write_now()) {
       WriteNow();
       if (!open_) return false;
       if (unsent_.empty()) return true;
@@ -286,10 +288,6 @@ class TcpWsConnection final : public WsConnection,
   // Frames the control frames and the outbox and sends what the socket takes now; the rest (the
   // socket's buffer is full: rare) waits in unsent_ for the writer, ahead of anything newer.
   void WriteNow() {
-    wrote_now_ = true;
-    asio::post(socket_.get_executor(), [self = weak_from_this()] {
-      if (auto alive = self.lock()) alive->wrote_now_ = false;
-    });
     std::string& head = now_head_;
     head.clear();
     const std::string_view payload = FrameMessage(head, outbox_, outbox_from_);
@@ -357,17 +355,15 @@ class TcpWsConnection final : public WsConnection,
     std::string head;     // control frames, then the data frame's header
     std::string sending;  // the data frame's payload, masked in place
     while (self->open_) {
-      if (self->unsent_.empty() && self->outbox_.empty() && !self->pong_pending_) {
-        self->writer_idle_ = true;
+      if (!self->has_bytes_to_send()) {
         self->wake_.expires_at(asio::steady_timer::time_point::max());
         co_await self->wake_.async_wait(kUseTuple);
-        self->writer_idle_ = false;
         continue;
       }
       // Lingma's pushes often arrive several to a read; let the reader handle the ones it already
       // has, so that their replies leave in one message instead of one write each. Only work
       // already queued runs in between: nothing waits for the network here. A request does not
-      // wait: a turn's first token waits for its chat/ask.
+      // wait: it leaves from Wake (WriteNow), taking the replies gathered so far with it.
       for (int round = 0;
            round < kMaxCoalescingRounds && self->open_ && !self->urgent_ && self->unsent_.empty();
            ++round) {
@@ -376,6 +372,7 @@ class TcpWsConnection final : public WsConnection,
         if (self->outbox_.size() == before) break;
       }
       if (!self->open_) break;
+      if (!self->has_bytes_to_send()) continue;  // WriteNow sent them meanwhile
       unsent.clear();
       unsent.swap(self->unsent_);
       head.clear();
@@ -384,9 +381,26 @@ class TcpWsConnection final : public WsConnection,
       const std::size_t sending_from = std::exchange(self->outbox_from_, 0);
       self->urgent_ = false;
       const std::string_view payload = self->FrameMessage(head, sending, sending_from);
-      const std::array<asio::const_buffer, 3> frames{asio::buffer(unsent), asio::buffer(head),
-                                                     asio::buffer(payload)};
-      auto [ec, n] = co_await asio::async_write(self->socket_, frames, kUseTuple);
+      std::array<asio::const_buffer, 3> frames{asio::buffer(unsent), asio::buffer(head),
+                                               asio::buffer(payload)};
+      // What the socket takes now leaves now; only the rest waits in the event loop (with the
+      // writer marked busy, so that nothing is sent past it meanwhile).
+      boost::system::error_code ec;
+      std::size_t sent = self->socket_.write_some(frames, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        sent = 0;
+      }
+      if (!ec && sent < asio::buffer_size(frames)) {
+        for (auto& frame : frames) {
+          const std::size_t skip = std::min(sent, frame.size());
+          frame += skip;
+          sent -= skip;
+        }
+        self->write_in_flight_ = true;
+        std::tie(ec, sent) = co_await asio::async_write(self->socket_, frames, kUseTuple);
+        self->write_in_flight_ = false;
+      }
       if (ec) {
         self->Fail(ec);
         break;
@@ -414,8 +428,7 @@ class TcpWsConnection final : public WsConnection,
   std::string now_head_;         // WriteNow's control frames and header (kept for reuse)
   bool urgent_ = false;          // the outbox holds a request (Urgency::kNow)
   bool pong_pending_ = false;
-  bool writer_idle_ = false;           // the writer waits for bytes (no write of its own in flight)
-  bool wrote_now_ = false;             // WriteNow ran in this turn of the event loop
+  bool write_in_flight_ = false;       // the writer waits for the socket to take the rest
   bool open_ = false;                  // handshake done and not closed: Send accepts bytes
   bool closed_ = false;                // the socket was shut down (once)
   boost::system::error_code failure_;  // why, for Reads after that

@@ -30,8 +30,8 @@ class WsConnection {
 
   virtual ~WsConnection() = default;
 
-  // kNow: a request, someone waits for its answer; it leaves at once when no write is in
-  // progress, else with the writer's next write.
+  // kNow: a request, someone waits for its answer; it leaves at once (with whatever was queued
+  // before it) unless a write waits for the socket to take more, else with the writer's next one.
   // kBatch: a reply to a push; it may wait a little for more to leave with it (see WriteLoop).
   enum class Urgency { kNow, kBatch };
 

@@ -308,6 +308,30 @@ TEST(WsClient, OwnedBytesAreSentFromWhereTheCallerSays) {
   EXPECT_EQ(last.first, 0x88);
 }
 
+// A request leaves from Send itself, with the replies queued before it, and so does the next
+// one: neither waits for the event loop to run the writer (the turn's first token would wait).
+TEST(WsClient, RequestsLeaveAtOnceWithTheRepliesQueuedBeforeThem) {
+  ClientFrame first, second;
+  ScriptedServer server([&](ServerSide& side) {
+    if (!AcceptUpgrade(side)) return;
+    if (!side.ReadFrame(first)) return;
+    side.ReadFrame(second);
+  });
+  asio::io_context io;
+  boost::system::error_code ec;
+  auto connection = Connect(io, server.port(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  ASSERT_TRUE(connection->Send("reply|", net::WsConnection::Urgency::kBatch));
+  ASSERT_TRUE(connection->Send("ask-1"));
+  ASSERT_TRUE(connection->Send("ask-2"));
+  server.Join();  // the event loop has not run since: what the server read was sent from Send
+  EXPECT_EQ(first.first, 0x81);
+  EXPECT_EQ(first.payload, "reply|ask-1");
+  EXPECT_EQ(second.first, 0x81);
+  EXPECT_EQ(second.payload, "ask-2");
+  connection->Close();
+}
+
 // Connects to a server that answers the upgrade request with `answer(key)`; the connection
 // must be refused.
 void ExpectRefused(std::function<std::string(const std::string& key)> answer) {
