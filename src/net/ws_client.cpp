@@ -351,9 +351,7 @@ class TcpWsConnection final : public WsConnection,
   }
 
   static asio::awaitable<void> WriteLoop(std::shared_ptr<TcpWsConnection> self) {
-    std::string unsent;   // what WriteNow could not send
-    std::string head;     // control frames, then the data frame's header
-    std::string sending;  // the data frame's payload, masked in place
+    std::string waiting;  // what the socket did not take, while the writer waits for it to
     while (self->open_) {
       if (!self->has_bytes_to_send()) {
         self->wake_.expires_at(asio::steady_timer::time_point::max());
@@ -371,44 +369,18 @@ class TcpWsConnection final : public WsConnection,
         co_await asio::post(self->socket_.get_executor(), asio::use_awaitable);
         if (self->outbox_.size() == before) break;
       }
-      if (!self->open_) break;
-      if (!self->has_bytes_to_send()) continue;  // WriteNow sent them meanwhile
-      unsent.clear();
-      unsent.swap(self->unsent_);
-      head.clear();
-      sending.clear();
-      sending.swap(self->outbox_);
-      const std::size_t sending_from = std::exchange(self->outbox_from_, 0);
-      self->urgent_ = false;
-      const std::string_view payload = self->FrameMessage(head, sending, sending_from);
-      std::array<asio::const_buffer, 3> frames{asio::buffer(unsent), asio::buffer(head),
-                                               asio::buffer(payload)};
-      // What the socket takes now leaves now; only the rest waits in the event loop (with the
-      // writer marked busy, so that nothing is sent past it meanwhile).
-      boost::system::error_code ec;
-      std::size_t sent = self->socket_.write_some(frames, ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        ec = {};
-        sent = 0;
-      }
-      if (!ec && sent < asio::buffer_size(frames)) {
-        for (auto& frame : frames) {
-          const std::size_t skip = std::min(sent, frame.size());
-          frame += skip;
-          sent -= skip;
-        }
-        self->write_in_flight_ = true;
-        std::tie(ec, sent) = co_await asio::async_write(self->socket_, frames, kUseTuple);
-        self->write_in_flight_ = false;
-      }
+      // What the socket takes leaves now, as from Wake; only the rest waits in the event loop,
+      // with the writer marked busy so that nothing is sent past it meanwhile.
+      if (self->open_ && self->unsent_.empty()) self->WriteNow();
+      if (!self->open_ || self->unsent_.empty()) continue;
+      waiting.clear();
+      waiting.swap(self->unsent_);
+      self->write_in_flight_ = true;
+      auto [ec, n] = co_await asio::async_write(self->socket_, asio::buffer(waiting), kUseTuple);
+      self->write_in_flight_ = false;
       if (ec) {
         self->Fail(ec);
         break;
-      }
-      // Keep the larger buffers for reuse.
-      if (self->outbox_.empty() && sending.capacity() > self->outbox_.capacity()) {
-        self->outbox_.swap(sending);
-        self->outbox_.clear();
       }
     }
   }
