@@ -221,9 +221,10 @@ struct Fixture {
   asio::io_context io;
   std::unique_ptr<net::HttpServer> server;
 
-  explicit Fixture(net::HttpHandler handler) {
+  explicit Fixture(net::HttpHandler handler, std::size_t max_body_bytes = 16 * 1024 * 1024) {
     net::HttpServerOptions options;
     options.write_timeout = 20s;
+    options.max_body_bytes = max_body_bytes;
     server = net::HttpServer::Start(io.get_executor(), options, std::move(handler));
   }
 
@@ -766,15 +767,43 @@ TEST(HttpWhole, A204HasNoFramingNoBodyAndCannotBeStreamed) {
 
 // Answers every request with the size of its body, and keeps the bodies.
 struct BodyFixture {
+  explicit BodyFixture(std::size_t max_body_bytes = 16 * 1024 * 1024)
+      : fixture(Handler(), max_body_bytes) {}
+
   std::vector<std::string> bodies;
-  Fixture fixture{[this](const net::HttpRequest& request,
+  Fixture fixture;
+
+  net::HttpHandler Handler() {
+    return [this](const net::HttpRequest& request,
                          net::ResponseStream&) -> asio::awaitable<net::HttpResponse> {
     bodies.push_back(request.body);
     net::HttpResponse response;
     response.content_type = "text/plain";
     response.body = std::to_string(request.body.size());
     co_return response;
-  }};
+  };
+  }
+
+  // Sends `bytes` in one write (or in two halves `pause` apart) and reads `responses` whole
+  // responses on the same connection; their heads are kept. False if one did not come.
+  bool SendAndRead(const std::string& bytes, int responses, std::chrono::milliseconds pause,
+                   std::vector<std::string>& heads) {
+    std::atomic<bool> done = false;
+    bool all_read = false;
+    std::thread client([&] {
+      RawClient c(fixture.server->port());
+      all_read = c.connected();
+      if (all_read) c.SendRaw(bytes, pause);
+      for (int i = 0; all_read && i < responses; ++i) {
+        all_read = c.ReadWhole(/*expect_body=*/true);
+        if (all_read) heads.push_back(c.head() + c.body());
+      }
+      done = true;
+    });
+    fixture.RunUntil(done);
+    client.join();
+    return all_read;
+  }
 
   // Sends each request on one connection and reads each response; false if one did not come.
   bool Exchange(const std::vector<std::string>& requests, std::chrono::milliseconds pause) {
@@ -837,6 +866,51 @@ TEST(HttpRequestBody, AChunkedBodyArrivesWhole) {
   // No Content-Length: the server cannot know the size ahead.
   ExpectBodiesArriveWhole({{150 * 1024, 7000}, {100, 9}}, 20ms);
 }
+
+TEST(HttpRequestBody, PipelinedRequestsSentInOneWriteEachGetTheirOwnBody) {
+  // The bodies come with their heads, and the next request follows each in the same bytes: the
+  // server parses each body from what it has buffered and stops where the next request starts.
+  const std::string first = BodyText(700), second = BodyText(5000), third = BodyText(3);
+  BodyFixture fixture;
+  std::vector<std::string> responses;
+  ASSERT_TRUE(fixture.SendAndRead(
+      PostRequest(first) + PostRequest(second, 999) + PostRequest(third), 3, 0ms, responses));
+  ASSERT_EQ(fixture.bodies.size(), 3u);
+  EXPECT_TRUE(fixture.bodies[0] == first);
+  EXPECT_TRUE(fixture.bodies[1] == second);
+  EXPECT_TRUE(fixture.bodies[2] == third);
+  ASSERT_EQ(responses.size(), 3u);
+  EXPECT_NE(responses[2].find("\r\n\r\n3"), std::string::npos) << responses[2];
+}
+
+// A bad body is answered whether it came with its head or after it.
+class HttpBadBody : public ::testing::TestWithParam<std::chrono::milliseconds> {};
+
+TEST_P(HttpBadBody, BrokenChunkFramingIsA400) {
+  BodyFixture fixture;
+  std::vector<std::string> responses;
+  const std::string request =
+      "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "zz\r\nabc\r\n0\r\n\r\n";
+  ASSERT_TRUE(fixture.SendAndRead(request, 1, GetParam(), responses));
+  EXPECT_EQ(responses[0].rfind("HTTP/1.1 400 ", 0), 0u) << responses[0];
+  EXPECT_NE(responses[0].find("malformed HTTP request body"), std::string::npos) << responses[0];
+  EXPECT_TRUE(fixture.bodies.empty()) << "the handler saw a broken request";
+}
+
+TEST_P(HttpBadBody, AChunkedBodyOverTheLimitIsA413) {
+  BodyFixture fixture(/*max_body_bytes=*/1000);
+  std::vector<std::string> responses;
+  ASSERT_TRUE(fixture.SendAndRead(PostRequest(BodyText(1500), 100), 1, GetParam(), responses));
+  EXPECT_EQ(responses[0].rfind("HTTP/1.1 413 ", 0), 0u) << responses[0];
+  EXPECT_TRUE(fixture.bodies.empty()) << "the handler saw a body over the limit";
+}
+
+INSTANTIATE_TEST_SUITE_P(WithItsHeadOrLater, HttpBadBody, ::testing::Values(0ms, 50ms),
+                         [](const auto& info) {
+                           return info.param.count() == 0 ? std::string("WithItsHead")
+                                                          : std::string("AfterAPause");
+                         });
 
 TEST(HttpWhole, ALargeBodyReachesAClientThatReadsLate) {
   WholeFixture whole;
