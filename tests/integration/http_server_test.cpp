@@ -775,13 +775,13 @@ struct BodyFixture {
 
   net::HttpHandler Handler() {
     return [this](const net::HttpRequest& request,
-                         net::ResponseStream&) -> asio::awaitable<net::HttpResponse> {
-    bodies.push_back(request.body);
-    net::HttpResponse response;
-    response.content_type = "text/plain";
-    response.body = std::to_string(request.body.size());
-    co_return response;
-  };
+                  net::ResponseStream&) -> asio::awaitable<net::HttpResponse> {
+      bodies.push_back(request.body);
+      net::HttpResponse response;
+      response.content_type = "text/plain";
+      response.body = std::to_string(request.body.size());
+      co_return response;
+    };
   }
 
   // Sends `bytes` in one write (or in two halves `pause` apart) and reads `responses` whole
