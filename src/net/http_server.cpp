@@ -215,10 +215,15 @@ class ChunkedStream final : public ResponseStream {
            out_.size() < kMaxQueuedBytes;
   }
 
+  // The first chunk takes the head along and leaves at once, like a Write's (see Write); later
+  // ones wait for the batch.
   void Queue(std::string_view data) override {
     if (data.empty()) return;
+    const bool first = head_held_;
     AppendChunk(data);
-    JoinBatch();
+    if (!first) return JoinBatch();
+    WriteNow();
+    if (!out_.empty() && !failed()) WatchForWritable();
   }
 
   asio::awaitable<void> End() override {

@@ -49,7 +49,7 @@ class ResponseStream {
   // True when a chunk can be queued without waiting: the stream has begun, the client is there,
   // nothing is left over from an earlier flush (the head held back by Begin is not left over)
   // and the queue has room. Queue() then queues it (a large chunk may take the queue past its
-  // bound; the next Write waits for it).
+  // bound; the next Write waits for it); the first chunk leaves at once, with the head.
   virtual bool can_queue() const = 0;
   virtual void Queue(std::string_view data) = 0;
   // Ends the body. The connection may then serve the next request.

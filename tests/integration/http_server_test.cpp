@@ -446,14 +446,20 @@ TEST(HttpStream, QueueTakesChunksOnlyWhileNoWaitIsNeeded) {
   EXPECT_TRUE(body == expected) << "queued chunks lost, doubled or out of order";
 }
 
-TEST(HttpStream, TheFirstChunkQueuedAfterBeginTakesTheHeadAlong) {
-  // What the SSE sink does with a turn's first delta: Begin and Queue, no awaited write. The head
-  // and the chunk leave with the batch, and the response ends normally.
+TEST(HttpStream, TheFirstChunkQueuedAfterBeginLeavesAtOnceWithTheHead) {
+  // What the SSE sink does with a turn's first delta: Begin and Queue, no awaited write. A client
+  // waits for its first token, not for the other streams' chunks of the same burst: the head and
+  // the chunk leave before the event loop runs again (the handler holds it until the client has
+  // them), and the response ends normally.
+  std::atomic<bool> first_arrived = false;
+  bool arrived_before_the_loop_ran = false;
   Fixture fixture([&](const net::HttpRequest&,
                       net::ResponseStream& stream) -> asio::awaitable<net::HttpResponse> {
     stream.Begin(200, {{"X-First", "yes"}}, "text/event-stream");
     if (stream.can_queue()) stream.Queue("data: one\n\n");
-    co_await Yield();  // the batch writes it
+    for (int i = 0; i < 300 && !first_arrived; ++i) std::this_thread::sleep_for(10ms);
+    arrived_before_the_loop_ran = first_arrived;
+    co_await Yield();
     co_await stream.Write("data: two\n\n");
     co_await stream.End();
     co_return net::HttpResponse{};
@@ -465,6 +471,7 @@ TEST(HttpStream, TheFirstChunkQueuedAfterBeginTakesTheHeadAlong) {
     RawClient c(fixture.server->port());
     if (c.connected()) {
       c.SendRequest("/stream");
+      first_arrived = c.ReadBody(std::string_view("data: one\n\n").size()) && !c.ended();
       read_ok = c.ReadToEnd();
       head = c.head();
       body = c.body();
@@ -473,6 +480,7 @@ TEST(HttpStream, TheFirstChunkQueuedAfterBeginTakesTheHeadAlong) {
   });
   fixture.RunUntil(done);
   client.join();
+  EXPECT_TRUE(arrived_before_the_loop_ran) << "the first chunk waited for the batch";
   EXPECT_TRUE(read_ok);
   EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head;
   EXPECT_NE(head.find("X-First: yes\r\n"), std::string::npos) << head;
