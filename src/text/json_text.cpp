@@ -11,29 +11,32 @@ namespace {
 
 bool NeedsAttention(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
 
-// Whether any of the eight bytes in `word` needs attention: the same test as NeedsAttention, on a
-// word at a time, so that long plain runs (most of a prompt) are skipped eight bytes per step.
-bool AnyNeedsAttention(std::uint64_t word) {
+// The bytes of `word` that need attention, flagged in their high bits as word_scan::Skip wants:
+// the same test as NeedsAttention, a word at a time, so that long plain runs (most of a prompt)
+// are skipped eight bytes per step. The borrows of the subtractions reach only bytes above one
+// that needs attention, so the lowest flag is exact.
+std::uint64_t NeedingAttention(std::uint64_t word) {
   using word_scan::kHighBits, word_scan::kOnes;
-  // With `& kHighBits`, nonzero exactly when some byte of `v` is zero (a borrow starts only there).
+  // With `& kHighBits`, flags the zero bytes of `v` (a borrow starts only there).
   const auto zero_bytes = [](std::uint64_t v) { return (v - kOnes) & ~v; };
-  // Likewise for a byte below 0x20 (bytes from 0x80 up are caught by `word` itself).
+  // Likewise for a byte below 0x20 (bytes from 0x80 up are flagged by `word` itself).
   const std::uint64_t below_space = (word - 0x20 * kOnes) & ~word;
-  return ((word | below_space | zero_bytes(word ^ ('"' * kOnes)) |
-           zero_bytes(word ^ ('\\' * kOnes))) &
-          kHighBits) != 0;
+  return (word | below_space | zero_bytes(word ^ ('"' * kOnes)) |
+          zero_bytes(word ^ ('\\' * kOnes))) &
+         kHighBits;
 }
 
 // What AppendQuoted must look at, for word_scan::Skip.
 struct NeedsAttentionTest {
-  static bool Word(std::uint64_t word) { return AnyNeedsAttention(word); }
+  static std::uint64_t Word(std::uint64_t word) { return NeedingAttention(word); }
 #if defined(__SSE2__)
-  static bool Block(__m128i block) {
+  static unsigned Block(__m128i block) {
     const __m128i quote_or_backslash = _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),
                                                     _mm_cmpeq_epi8(block, _mm_set1_epi8('\\')));
     // Compared as signed bytes: below 0x20, or from 0x80 up (negative).
     const __m128i control_or_high = _mm_cmplt_epi8(block, _mm_set1_epi8(0x20));
-    return _mm_movemask_epi8(_mm_or_si128(quote_or_backslash, control_or_high)) != 0;
+    return static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(quote_or_backslash, control_or_high)));
   }
 #endif
 };

@@ -122,6 +122,39 @@ TEST(JsonText, FindsWhatNeedsEscapingAtEveryOffsetOfALongText) {
   }
 }
 
+TEST(JsonText, FindsEachOfSeveralThatShareABlockOrAWord) {
+  // The scan stops exactly at the first byte that needs attention in a block or word; after it,
+  // the next one in the same block or word must be found too, also right after a byte whose
+  // test borrows from its neighbour (a control character before a space or a quote).
+  struct Piece {
+    std::string input;
+    std::string expected;
+  };
+  const Piece pieces[] = {
+      {"\"", "\\\""},
+      {"\\", "\\\\"},
+      {"\n", "\\n"},
+      {"\x01", "\\u0001"},
+      {" ", " "},
+      {"!", "!"},
+      {"\xFF", "\xEF\xBF\xBD"},
+      {"\xC3\xA9", "\xC3\xA9"},
+  };
+  for (std::size_t at = 0; at < 24; ++at) {
+    for (std::size_t gap = 0; gap < 18; ++gap) {
+      for (const Piece& first : pieces) {
+        for (const Piece& second : pieces) {
+          const std::string before(at, 'a'), between(gap, 'b'), after(9, 'c');
+          SCOPED_TRACE(Escaped(first.input) + " at " + std::to_string(at) + ", then " +
+                       Escaped(second.input) + " " + std::to_string(gap) + " later");
+          ASSERT_EQ(Escaped(before + first.input + between + second.input + after),
+                    "\"" + before + first.expected + between + second.expected + after + "\"");
+        }
+      }
+    }
+  }
+}
+
 TEST(JsonText, AnyBytesGiveValidJson) {
   std::mt19937 rng(20250101);
   std::uniform_int_distribution<int> length(0, 40);
