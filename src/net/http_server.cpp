@@ -222,8 +222,7 @@ class ChunkedStream final : public ResponseStream {
     const bool first = head_held_;
     AppendChunk(data);
     if (!first) return JoinBatch();
-    WriteNow();
-    if (!out_.empty() && !failed()) WatchForWritable();
+    SendNow();
   }
 
   asio::awaitable<void> End() override {
@@ -246,8 +245,7 @@ class ChunkedStream final : public ResponseStream {
   void FlushQueued() {
     queued_ = false;
     if (failed()) return Release();
-    WriteNow();
-    if (!out_.empty() && !failed()) WatchForWritable();
+    SendNow();
   }
 
  private:
@@ -317,9 +315,14 @@ class ChunkedStream final : public ResponseStream {
                                     return;  // the response is done; `this` is gone
                                   awaiting_writable_ = false;
                                   if (ec || draining_ || out_.empty() || failed()) return;
-                                  WriteNow();
-                                  if (!out_.empty() && !failed()) WatchForWritable();
+                                  SendNow();
                                 });
+  }
+
+  // What the socket takes now; the rest once the client reads.
+  void SendNow() {
+    WriteNow();
+    if (!out_.empty() && !failed()) WatchForWritable();
   }
 
   // Writes everything queued, waiting for the socket as long as the write timeout allows.

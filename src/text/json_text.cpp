@@ -15,7 +15,7 @@ bool NeedsAttention(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' 
 // the same test as NeedsAttention, a word at a time, so that long plain runs (most of a prompt)
 // are skipped eight bytes per step. The borrows of the subtractions reach only bytes above one
 // that needs attention, so the lowest flag is exact.
-std::uint64_t NeedingAttention(std::uint64_t word) {
+std::uint64_t AttentionFlags(std::uint64_t word) {
   using word_scan::kHighBits, word_scan::kOnes;
   // With `& kHighBits`, flags the zero bytes of `v` (a borrow starts only there).
   const auto zero_bytes = [](std::uint64_t v) { return (v - kOnes) & ~v; };
@@ -28,7 +28,7 @@ std::uint64_t NeedingAttention(std::uint64_t word) {
 
 // What AppendQuoted must look at, for word_scan::Skip.
 struct NeedsAttentionTest {
-  static std::uint64_t Word(std::uint64_t word) { return NeedingAttention(word); }
+  static std::uint64_t Word(std::uint64_t word) { return AttentionFlags(word); }
 #if defined(__SSE2__)
   static unsigned Block(__m128i block) {
     const __m128i quote_or_backslash = _mm_or_si128(_mm_cmpeq_epi8(block, _mm_set1_epi8('"')),

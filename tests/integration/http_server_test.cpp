@@ -793,9 +793,10 @@ struct BodyFixture {
   }
 
   // Sends `bytes` in one write (or in two halves `pause` apart) and reads `responses` whole
-  // responses on the same connection; their heads are kept. False if one did not come.
+  // responses on the same connection into `read` (each head and body). False if one did not
+  // come.
   bool SendAndRead(const std::string& bytes, int responses, std::chrono::milliseconds pause,
-                   std::vector<std::string>& heads) {
+                   std::vector<std::string>& read) {
     std::atomic<bool> done = false;
     bool all_read = false;
     std::thread client([&] {
@@ -804,7 +805,7 @@ struct BodyFixture {
       if (all_read) c.SendRaw(bytes, pause);
       for (int i = 0; all_read && i < responses; ++i) {
         all_read = c.ReadWhole(/*expect_body=*/true);
-        if (all_read) heads.push_back(c.head() + c.body());
+        if (all_read) read.push_back(c.head() + c.body());
       }
       done = true;
     });
